@@ -1,0 +1,136 @@
+/*
+ * period_functions.c — SQL entry points for the calendar (SPEC §3).
+ *
+ * Converts a timestamptz to a local day in the given time zone, asks the
+ * pure calendar core for the period's day range, and converts the bounds
+ * back to local midnights.  A local midnight that does not exist (a DST
+ * jump at 00:00) resolves the way PostgreSQL's own `AT TIME ZONE` does.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "pgtime.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+#include "calendar.h"
+
+
+PG_FUNCTION_INFO_V1(salesperf_calendar_start);
+PG_FUNCTION_INFO_V1(salesperf_calendar_end);
+
+static sp_period
+parse_period(text *period_text)
+{
+	char	   *name = text_to_cstring(period_text);
+	sp_period	period;
+
+	if (!sp_period_parse(name, &period))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown period \"%s\"", name),
+				 errhint("Use day, week, month, quarter, year or all.")));
+	return period;
+}
+
+static void
+load_calendar(FunctionCallInfo fcinfo, sp_calendar *cal, pg_tz **tz)
+{
+	char	   *tz_name = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *kind_name = text_to_cstring(PG_GETARG_TEXT_PP(5));
+
+	cal->week_start = PG_GETARG_INT32(3);
+	cal->fiscal_year_start_month = PG_GETARG_INT32(4);
+	if (!sp_calendar_kind_parse(kind_name, &cal->kind))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown calendar \"%s\"", kind_name),
+				 errhint("Use gregorian, 4-4-5, 4-5-4 or 5-4-4.")));
+	if (!sp_calendar_valid(cal))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid calendar: week_start %d, fiscal_year_start_month %d",
+						cal->week_start, cal->fiscal_year_start_month)));
+	*tz = pg_tzset(tz_name);
+	if (*tz == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown time zone \"%s\"", tz_name),
+				 errhint("See pg_timezone_names.")));
+}
+
+static int32
+local_day(TimestampTz ts, pg_tz *tz)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tzoff;
+
+	if (timestamp2tm(ts, &tzoff, &tm, &fsec, NULL, tz) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - UNIX_EPOCH_JDATE;
+}
+
+static TimestampTz
+local_midnight(int32 day, pg_tz *tz)
+{
+	struct pg_tm tm;
+	int			tzoff;
+	TimestampTz result;
+
+	memset(&tm, 0, sizeof(tm));
+	j2date(day + UNIX_EPOCH_JDATE, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+	tzoff = DetermineTimeZoneOffset(&tm, tz);
+	if (tm2timestamp(&tm, 0, &tzoff, &result) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	return result;
+}
+
+static Datum
+period_bound(FunctionCallInfo fcinfo, bool want_end)
+{
+	TimestampTz ts = PG_GETARG_TIMESTAMPTZ(0);
+	sp_period	period = parse_period(PG_GETARG_TEXT_PP(1));
+	sp_calendar cal;
+	pg_tz	   *tz;
+	int32		start,
+				end;
+	TimestampTz result;
+
+	load_calendar(fcinfo, &cal, &tz);
+
+	if (period == SP_PERIOD_ALL)
+	{
+		if (want_end)
+			TIMESTAMP_NOEND(result);
+		else
+			TIMESTAMP_NOBEGIN(result);
+		PG_RETURN_TIMESTAMPTZ(result);
+	}
+	if (TIMESTAMP_NOT_FINITE(ts))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("an infinite timestamp has no %s", sp_period_name(period))));
+
+	if (!sp_period_bounds(&cal, period, local_day(ts, tz), &start, &end))
+		elog(ERROR, "no bounds for period %d", (int) period);
+
+	PG_RETURN_TIMESTAMPTZ(local_midnight(want_end ? end : start, tz));
+}
+
+Datum
+salesperf_calendar_start(PG_FUNCTION_ARGS)
+{
+	return period_bound(fcinfo, false);
+}
+
+Datum
+salesperf_calendar_end(PG_FUNCTION_ARGS)
+{
+	return period_bound(fcinfo, true);
+}

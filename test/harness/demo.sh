@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `make demo` / `make demo-stop`: a throwaway cluster with a demo company.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+state=.demo-cluster
+
+case "${1:-start}" in
+start)
+  if [ -f "$state" ]; then
+    echo "salesperf: a demo cluster is already running; restarting it"
+    bash test/harness/cluster.sh stop "$state"
+  fi
+  bash test/harness/cluster.sh start "$state"
+  # shellcheck disable=SC1090
+  . "$state"
+  psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE salesperf_demo" >/dev/null
+  psql -X -q -v ON_ERROR_STOP=1 -d salesperf_demo -f demo/company.sql >/dev/null
+  psql -X -v ON_ERROR_STOP=1 -d salesperf_demo -f demo/show.sql
+  cat <<MSG
+
+The demo company lives in database salesperf_demo. Connect with:
+
+    psql -h $PGHOST -p $PGPORT -U $PGUSER salesperf_demo
+
+Stop and remove the cluster with:  make demo-stop
+MSG
+  ;;
+stop)
+  bash test/harness/cluster.sh stop "$state"
+  echo "salesperf: demo cluster stopped and removed"
+  ;;
+*) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
