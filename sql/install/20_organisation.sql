@@ -62,22 +62,9 @@ BEGIN
         RETURN NULL;
     END IF;
 
-    -- UPDATE
-    IF NEW.unit_id <> OLD.unit_id THEN
-        RAISE EXCEPTION 'unit_id of unit % cannot change', OLD.unit_id
-            USING ERRCODE = '22023', HINT = 'Create a new unit and reassign its members instead.';
-    END IF;
+    -- AFTER UPDATE of parent_id (checked by unit_guard before).
     IF NEW.parent_id IS NOT DISTINCT FROM OLD.parent_id THEN
         RETURN NULL;
-    END IF;
-    -- Re-parenting is rare: serialize it so two moves cannot form a cycle together.
-    LOCK TABLE salesperf.unit_tree IN SHARE ROW EXCLUSIVE MODE;
-    IF NEW.parent_id IS NOT NULL AND EXISTS (
-           SELECT 1 FROM salesperf.unit_tree
-            WHERE ancestor_id = NEW.unit_id AND descendant_id = NEW.parent_id) THEN
-        RAISE EXCEPTION 'moving unit % under unit % would create a cycle', NEW.unit_id, NEW.parent_id
-            USING ERRCODE = '22023',
-                  DETAIL = pg_catalog.format('Unit %s is inside the subtree of unit %s.', NEW.parent_id, NEW.unit_id);
     END IF;
     -- Detach the subtree from its old ancestors, attach it to the new ones.
     DELETE FROM salesperf.unit_tree t
@@ -93,8 +80,40 @@ BEGIN
 END
 $$;
 
+
+-- Checks before a unit changes: ids are stable and the tree stays acyclic.
+CREATE FUNCTION salesperf.unit_guard()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.unit_id <> OLD.unit_id THEN
+        RAISE EXCEPTION 'unit_id of unit % cannot change', OLD.unit_id
+            USING ERRCODE = '22023', HINT = 'Create a new unit and reassign its members instead.';
+    END IF;
+    IF NEW.parent_id IS NOT DISTINCT FROM OLD.parent_id THEN
+        RETURN NEW;
+    END IF;
+    -- Re-parenting is rare: serialize it so two moves cannot form a cycle together.
+    LOCK TABLE salesperf.unit_tree IN SHARE ROW EXCLUSIVE MODE;
+    IF NEW.parent_id IS NOT NULL AND EXISTS (
+           SELECT 1 FROM salesperf.unit_tree
+            WHERE ancestor_id = NEW.unit_id AND descendant_id = NEW.parent_id) THEN
+        RAISE EXCEPTION 'moving unit % under unit % would create a cycle', NEW.unit_id, NEW.parent_id
+            USING ERRCODE = '22023',
+                  DETAIL = pg_catalog.format('Unit %s is inside the subtree of unit %s.', NEW.parent_id, NEW.unit_id);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER unit_guard
+    BEFORE UPDATE OF unit_id, parent_id ON salesperf.unit
+    FOR EACH ROW EXECUTE FUNCTION salesperf.unit_guard();
+
 CREATE TRIGGER unit_tree_maintain
-    AFTER INSERT OR UPDATE OF unit_id, parent_id ON salesperf.unit
+    AFTER INSERT OR UPDATE OF parent_id ON salesperf.unit
     FOR EACH ROW EXECUTE FUNCTION salesperf.unit_tree_maintain();
 
 -- Temporal membership: half-open ranges [since, until), no overlaps per rep.
