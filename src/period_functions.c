@@ -3,8 +3,11 @@
  *
  * Converts a timestamptz to a local day in the given time zone, asks the
  * pure calendar core for the period's day range, and converts the bounds
- * back to local midnights.  A local midnight that does not exist (a DST
- * jump at 00:00) resolves the way PostgreSQL's own `AT TIME ZONE` does.
+ * back to local midnights.  A period starts at the first instant of its
+ * first local day: where clocks jump forward at 00:00 that is the end of
+ * the gap (as PostgreSQL's own `AT TIME ZONE` resolves a missing time), and
+ * where clocks fall back across midnight, so that 00:00 happens twice, it
+ * is the first 00:00.
  */
 #include "postgres.h"
 
@@ -74,6 +77,18 @@ local_day(TimestampTz ts, pg_tz *tz)
 	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - UNIX_EPOCH_JDATE;
 }
 
+/*
+ * The first instant of local day `day`.
+ *
+ * DetermineTimeZoneOffset resolves a local time that falls in a
+ * spring-forward gap to the first instant after the gap, which is what we
+ * want, but resolves an ambiguous local time (clocks falling back) to its
+ * *later* occurrence.  When clocks fall back across midnight, 00:00 happens
+ * twice and the day begins at the first one: the hour before the second
+ * 00:00 already has the new day's date.  So whenever the UTC offset in
+ * force just before the candidate differs from the candidate's own, try
+ * midnight under that earlier offset and keep it if it is still on `day`.
+ */
 static TimestampTz
 local_midnight(int32 day, pg_tz *tz)
 {
@@ -88,6 +103,27 @@ local_midnight(int32 day, pg_tz *tz)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range")));
+
+	for (int tries = 0; tries < 2; tries++)
+	{
+		struct pg_tm before;
+		struct pg_tm at;
+		fsec_t		fsec;
+		int			before_off;
+		int			at_off;
+		TimestampTz earlier;
+
+		if (timestamp2tm(result - 1, &before_off, &before, &fsec, NULL, tz) != 0 ||
+			before_off == tzoff)
+			break;
+		if (tm2timestamp(&tm, 0, &before_off, &earlier) != 0 || earlier >= result)
+			break;
+		if (timestamp2tm(earlier, &at_off, &at, &fsec, NULL, tz) != 0 ||
+			date2j(at.tm_year, at.tm_mon, at.tm_mday) - UNIX_EPOCH_JDATE != day)
+			break;
+		result = earlier;
+		tzoff = at_off;
+	}
 	return result;
 }
 
