@@ -106,6 +106,7 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    before salesperf.settings;
     after  salesperf.settings;
 BEGIN
     IF time_zone IS NOT NULL
@@ -136,6 +137,7 @@ BEGIN
 
     -- Serialize configuration changes (and the rebuild they may trigger).
     LOCK TABLE salesperf.configuration IN SHARE ROW EXCLUSIVE MODE;
+    SELECT * INTO before FROM salesperf.settings;
 
     INSERT INTO salesperf.configuration AS c
            (singleton, time_zone, week_start, fiscal_year_start_month, calendar, currency, currency_scale)
@@ -150,6 +152,12 @@ BEGIN
         currency_scale          = COALESCE(EXCLUDED.currency_scale, c.currency_scale);
 
     SELECT * INTO after FROM salesperf.settings;
+    IF (before.time_zone, before.week_start, before.fiscal_year_start_month, before.calendar)
+       IS DISTINCT FROM
+       (after.time_zone, after.week_start, after.fiscal_year_start_month, after.calendar) THEN
+        -- Period boundaries moved: everything keyed by day or period is rebuilt.
+        PERFORM salesperf.recompute();
+    END IF;
     RETURN after;
 END
 $$;

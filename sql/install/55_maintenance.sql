@@ -1,0 +1,208 @@
+-- Keeping derived state in step: ledger triggers (C), record(), re-derivation
+-- after membership, rule and org changes, and recompute().
+
+CREATE FUNCTION salesperf.ledger_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'salesperf_ledger_changed'
+LANGUAGE C;
+COMMENT ON FUNCTION salesperf.ledger_changed() IS
+  'Internal: statement trigger that maintains capped awards, KPI counters and standings from salesperf.activity.';
+
+CREATE TRIGGER activity_inserted AFTER INSERT ON salesperf.activity
+    REFERENCING NEW TABLE AS salesperf_new
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.ledger_changed();
+CREATE TRIGGER activity_updated AFTER UPDATE ON salesperf.activity
+    REFERENCING OLD TABLE AS salesperf_old NEW TABLE AS salesperf_new
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.ledger_changed();
+CREATE TRIGGER activity_deleted AFTER DELETE ON salesperf.activity
+    REFERENCING OLD TABLE AS salesperf_old
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.ledger_changed();
+CREATE TRIGGER activity_truncated AFTER TRUNCATE ON salesperf.activity
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.ledger_changed();
+
+CREATE FUNCTION salesperf.record(rep_id bigint, kind text, amount numeric DEFAULT 1,
+                                 occurred_at timestamptz DEFAULT pg_catalog.now(),
+                                 source text DEFAULT NULL, source_key text DEFAULT NULL,
+                                 attrs jsonb DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    id bigint;
+BEGIN
+    IF record.rep_id IS NULL THEN
+        RAISE EXCEPTION 'rep_id must not be NULL' USING ERRCODE = '22004';
+    ELSIF record.kind IS NULL THEN
+        RAISE EXCEPTION 'kind must not be NULL' USING ERRCODE = '22004';
+    ELSIF record.amount IS NULL THEN
+        RAISE EXCEPTION 'amount must not be NULL' USING ERRCODE = '22004';
+    ELSIF record.occurred_at IS NULL THEN
+        RAISE EXCEPTION 'occurred_at must not be NULL' USING ERRCODE = '22004';
+    END IF;
+
+    IF record.source_key IS NULL THEN
+        INSERT INTO salesperf.activity AS a (rep_id, kind, amount, occurred_at, source, source_key, attrs)
+        VALUES (record.rep_id, record.kind, record.amount, record.occurred_at, record.source, NULL, record.attrs)
+        RETURNING a.activity_id INTO id;
+        RETURN id;
+    END IF;
+
+    -- Idempotent: a retry (or a racing twin) with the same key gets the
+    -- existing id.  ON CONFLICT waits for a concurrent inserter to finish.
+    LOOP
+        INSERT INTO salesperf.activity AS a (rep_id, kind, amount, occurred_at, source, source_key, attrs)
+        VALUES (record.rep_id, record.kind, record.amount, record.occurred_at, record.source,
+                record.source_key, record.attrs)
+        ON CONFLICT (kind, source, source_key) WHERE source_key IS NOT NULL DO NOTHING
+        RETURNING a.activity_id INTO id;
+        IF id IS NOT NULL THEN
+            RETURN id;
+        END IF;
+        IF record.source IS NULL THEN
+            SELECT a.activity_id INTO id FROM salesperf.activity a
+             WHERE a.kind = record.kind AND a.source IS NULL AND a.source_key = record.source_key;
+        ELSE
+            SELECT a.activity_id INTO id FROM salesperf.activity a
+             WHERE a.kind = record.kind AND a.source = record.source AND a.source_key = record.source_key;
+        END IF;
+        IF id IS NOT NULL THEN
+            RETURN id;
+        END IF;
+        -- The conflicting row was deleted meanwhile: try again.
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION salesperf.record(bigint, text, numeric, timestamptz, text, text, jsonb) IS
+  'Record an activity and return its id. Idempotent on (kind, source, source_key): a retry returns the existing id and awards nothing twice.';
+
+-- (rep, local day) pairs of a rep's activities inside a time range.
+CREATE FUNCTION salesperf.activity_days(rep_ids bigint[], during tstzrange, kinds text[] DEFAULT NULL)
+RETURNS TABLE (rep_id bigint, day date)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT DISTINCT a.rep_id, (a.occurred_at AT TIME ZONE s.time_zone)::date
+    FROM salesperf.activity a CROSS JOIN salesperf.settings s
+   WHERE (rep_ids IS NULL OR a.rep_id = ANY (rep_ids))
+     AND (kinds IS NULL OR a.kind = ANY (kinds))
+     AND a.occurred_at >= COALESCE(pg_catalog.lower(during), '-infinity')
+     AND a.occurred_at <  COALESCE(pg_catalog.upper(during), 'infinity')
+$$;
+COMMENT ON FUNCTION salesperf.activity_days(bigint[], tstzrange, text[]) IS
+  'Internal: distinct (rep, local day) pairs of activities in a time range.';
+
+-- Re-derive everything fed by the given (rep, day) pairs.
+CREATE FUNCTION salesperf.rederive(rep_ids bigint[], days date[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    reps bigint[] := (SELECT array_agg(DISTINCT r) FROM unnest(rep_ids) r);
+BEGIN
+    IF COALESCE(pg_catalog.cardinality(days), 0) = 0 THEN
+        RETURN;
+    END IF;
+    PERFORM salesperf.lock_reps(reps);
+    PERFORM salesperf.rederive_days(rep_ids, days);
+    IF EXISTS (SELECT 1 FROM salesperf.leaderboard) THEN
+        PERFORM salesperf.refresh_standings(rep_ids, days);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION salesperf.rederive(bigint[], date[]) IS
+  'Internal: re-derive awards, counters and standings of the given (rep, local day) pairs.';
+
+-- A membership change re-attributes the rep's activities in the changed range.
+CREATE FUNCTION salesperf.membership_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    changed tstzrange;
+    rep bigint;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        changed := NEW.during; rep := NEW.rep_id;
+    ELSIF TG_OP = 'DELETE' THEN
+        changed := OLD.during; rep := OLD.rep_id;
+    ELSE
+        IF NEW.rep_id <> OLD.rep_id THEN
+            PERFORM salesperf.rederive(array_agg(d.rep_id), array_agg(d.day))
+               FROM salesperf.activity_days(ARRAY[OLD.rep_id, NEW.rep_id], OLD.during + NEW.during) d;
+            RETURN NULL;
+        END IF;
+        changed := pg_catalog.range_merge(OLD.during, NEW.during); rep := NEW.rep_id;
+    END IF;
+    PERFORM salesperf.rederive(array_agg(d.rep_id), array_agg(d.day))
+       FROM salesperf.activity_days(ARRAY[rep], changed) d;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER membership_changed AFTER INSERT OR UPDATE OR DELETE ON salesperf.membership
+    FOR EACH ROW EXECUTE FUNCTION salesperf.membership_changed();
+
+-- A rule change re-derives the activities it touches, at once.
+CREATE FUNCTION salesperf.point_rule_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM salesperf.rederive(array_agg(d.rep_id), array_agg(d.day))
+           FROM salesperf.activity_days(NULL, OLD.valid, ARRAY[OLD.kind]) d;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM salesperf.rederive(array_agg(d.rep_id), array_agg(d.day))
+           FROM salesperf.activity_days(NULL, NEW.valid, ARRAY[NEW.kind]) d;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER point_rule_changed AFTER INSERT OR UPDATE OR DELETE ON salesperf.point_rule
+    FOR EACH ROW EXECUTE FUNCTION salesperf.point_rule_changed();
+
+-- Re-parenting a unit or changing its kind changes who scores on unit boards
+-- and which activities fall inside a board's scope: rebuild the standings.
+CREATE FUNCTION salesperf.org_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM salesperf.leaderboard) THEN
+        PERFORM salesperf.lock_reps(NULL::bigint[] || ARRAY(SELECT generate_series(1, 65)::bigint));
+        DELETE FROM salesperf.standing;
+        PERFORM salesperf.refresh_standings(array_agg(k.rep_id), array_agg(k.day))
+           FROM (SELECT DISTINCT c.rep_id, c.day FROM salesperf.kpi_counter c) k;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER org_changed AFTER UPDATE OF parent_id, kind ON salesperf.unit
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.org_changed();
+
+-- Rebuild every derived table from the ledger.
+CREATE FUNCTION salesperf.recompute()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Writers wait; readers keep reading the old state until commit.
+    LOCK TABLE salesperf.activity IN SHARE MODE;
+    PERFORM pg_catalog.pg_advisory_xact_lock(1936483696, 0);
+    TRUNCATE salesperf.capped_award, salesperf.kpi_counter, salesperf.standing;
+    PERFORM salesperf.rederive_days(array_agg(d.rep_id), array_agg(d.day))
+       FROM salesperf.activity_days(NULL, NULL) d;
+    PERFORM salesperf.refresh_standings(array_agg(k.rep_id), array_agg(k.day))
+       FROM (SELECT DISTINCT c.rep_id, c.day FROM salesperf.kpi_counter c) k
+      WHERE EXISTS (SELECT 1 FROM salesperf.leaderboard);
+END
+$$;
+COMMENT ON FUNCTION salesperf.recompute() IS
+  'Rebuild capped awards, KPI counters and every leaderboard''s standings from the ledger; the result equals the incrementally maintained state.';

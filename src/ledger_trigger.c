@@ -1,0 +1,281 @@
+/*
+ * ledger_trigger.c — keeps derived state in step with salesperf.activity.
+ *
+ * One statement-level AFTER trigger per event, with transition tables, so a
+ * CRM's single-row INSERT and a bulk INSERT ... SELECT / COPY take the same
+ * path: each statement validates its rows, locks the reps it touches (in id
+ * order), then
+ *   INSERT:         merges its rows into the KPI counters (one upsert per
+ *                   touched key, keys in order), re-derives the days that
+ *                   capped rules touch, and refreshes the standings fed;
+ *   UPDATE, DELETE: re-derives every (rep, local day) its old and new rows
+ *                   touch from the ledger, then refreshes the standings.
+ * Re-derivation and refresh are the same SQL functions recompute() uses, so
+ * the maintained state equals a full rebuild by construction.
+ */
+#include "postgres.h"
+
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
+
+PG_FUNCTION_INFO_V1(salesperf_ledger_changed);
+
+/* Transition table names, as declared by the triggers in the install script. */
+#define NEW_ROWS "salesperf_new"
+#define OLD_ROWS "salesperf_old"
+
+/* Local day of an activity row `x`, joined with settings `s`. */
+#define LOCAL_DAY(x) "(" x ".occurred_at AT TIME ZONE s.time_zone)::date"
+
+static const char *const validate_sql =
+"SELECT n.rep_id, n.kind, n.amount::text, n.occurred_at::text,"
+"       r.rep_id IS NULL AS unknown_rep, k.kind IS NULL AS unknown_kind"
+"  FROM " NEW_ROWS " n"
+"  LEFT JOIN salesperf.rep r ON r.rep_id = n.rep_id"
+"  LEFT JOIN salesperf.activity_kind k ON k.kind = n.kind"
+" WHERE r.rep_id IS NULL OR k.kind IS NULL"
+"    OR n.amount < 0 OR n.amount = 'NaN'::numeric OR n.amount = 'Infinity'::numeric"
+"    OR NOT pg_catalog.isfinite(n.occurred_at)"
+" LIMIT 1";
+
+static const char *const lock_new_sql =
+"SELECT salesperf.lock_reps(pg_catalog.array_agg(DISTINCT n.rep_id)) FROM " NEW_ROWS " n";
+
+static const char *const lock_old_sql =
+"SELECT salesperf.lock_reps(pg_catalog.array_agg(DISTINCT o.rep_id)) FROM " OLD_ROWS " o";
+
+static const char *const lock_both_sql =
+"SELECT salesperf.lock_reps(pg_catalog.array_agg(DISTINCT x.rep_id))"
+"  FROM (SELECT rep_id FROM " NEW_ROWS " UNION SELECT rep_id FROM " OLD_ROWS ") x";
+
+/*
+ * Uncapped points are a pure function of the row and the rules; this must
+ * agree with the points column of salesperf.scored_activity.
+ */
+static const char *const merge_sql =
+"INSERT INTO salesperf.kpi_counter AS c (rep_id, unit_id, day, kind, activities, amount,"
+"                                        points, last_at, last_amount_at, last_point_at)"
+"SELECT n.rep_id, m.unit_id, " LOCAL_DAY("n") ", n.kind,"
+"       pg_catalog.count(*), pg_catalog.sum(n.amount), pg_catalog.sum(p.points),"
+"       pg_catalog.max(n.occurred_at),"
+"       pg_catalog.max(n.occurred_at) FILTER (WHERE n.amount <> 0),"
+"       pg_catalog.max(n.occurred_at) FILTER (WHERE p.points <> 0)"
+"  FROM " NEW_ROWS " n"
+" CROSS JOIN salesperf.settings s"
+"  LEFT JOIN salesperf.membership m ON m.rep_id = n.rep_id AND m.during @> n.occurred_at"
+" CROSS JOIN LATERAL ("
+"       SELECT COALESCE(pg_catalog.sum(r.points + r.points_per_amount * n.amount), 0)"
+"              + CASE WHEN n.kind = 'bonus' THEN n.amount ELSE 0 END AS points"
+"         FROM salesperf.point_rule r"
+"        WHERE r.kind = n.kind AND r.active AND r.daily_cap IS NULL"
+"          AND r.valid @> n.occurred_at) p"
+" WHERE NOT EXISTS (SELECT 1 FROM salesperf.point_rule r"
+"                    WHERE r.kind = n.kind AND r.active AND r.daily_cap IS NOT NULL"
+"                      AND r.valid @> n.occurred_at)"
+" GROUP BY 1, 3, 4, 2"
+" ORDER BY 1, 3, 4, 2"
+" ON CONFLICT (rep_id, day, kind, unit_id) DO UPDATE SET"
+"       activities = c.activities + EXCLUDED.activities,"
+"       amount = c.amount + EXCLUDED.amount,"
+"       points = c.points + EXCLUDED.points,"
+"       last_at = GREATEST(c.last_at, EXCLUDED.last_at),"
+"       last_amount_at = GREATEST(c.last_amount_at, EXCLUDED.last_amount_at),"
+"       last_point_at = GREATEST(c.last_point_at, EXCLUDED.last_point_at)";
+
+static const char *const rederive_capped_sql =
+"SELECT salesperf.rederive_days(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day))"
+"  FROM (SELECT DISTINCT n.rep_id, " LOCAL_DAY("n") " AS day"
+"          FROM " NEW_ROWS " n CROSS JOIN salesperf.settings s"
+"         WHERE EXISTS (SELECT 1 FROM salesperf.point_rule r"
+"                        WHERE r.kind = n.kind AND r.active AND r.daily_cap IS NOT NULL"
+"                          AND r.valid @> n.occurred_at)) k"
+" HAVING pg_catalog.count(*) > 0";
+
+/* Every (rep, local day) pair a statement touched, as two arrays. */
+#define TOUCHED_DAYS(rows) \
+"  FROM (SELECT DISTINCT x.rep_id, " LOCAL_DAY("x") " AS day" \
+"          FROM (" rows ") x CROSS JOIN salesperf.settings s) k" \
+" HAVING pg_catalog.count(*) > 0"
+
+#define NEW_ONLY  "SELECT rep_id, occurred_at FROM " NEW_ROWS
+#define OLD_ONLY  "SELECT rep_id, occurred_at FROM " OLD_ROWS
+#define OLD_AND_NEW OLD_ONLY " UNION " NEW_ONLY
+
+#define REDERIVE(rows) \
+"SELECT salesperf.rederive_days(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day))" \
+TOUCHED_DAYS(rows)
+
+#define REFRESH(rows) \
+"SELECT salesperf.refresh_standings(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day))" \
+TOUCHED_DAYS(rows) " AND EXISTS (SELECT 1 FROM salesperf.leaderboard)"
+
+static const char *const rederive_old_sql = REDERIVE(OLD_ONLY);
+static const char *const rederive_both_sql = REDERIVE(OLD_AND_NEW);
+static const char *const refresh_new_sql = REFRESH(NEW_ONLY);
+static const char *const refresh_old_sql = REFRESH(OLD_ONLY);
+static const char *const refresh_both_sql = REFRESH(OLD_AND_NEW);
+
+static const char *const truncate_sql =
+"TRUNCATE salesperf.capped_award, salesperf.kpi_counter, salesperf.standing";
+
+/* Plans are prepared once per backend and kept. */
+typedef struct CachedStatement
+{
+	const char *const *sql;
+	SPIPlanPtr	plan;
+} CachedStatement;
+
+static CachedStatement statements[] = {
+	{&validate_sql}, {&lock_new_sql}, {&lock_old_sql}, {&lock_both_sql},
+	{&merge_sql}, {&rederive_capped_sql}, {&rederive_old_sql},
+	{&rederive_both_sql}, {&refresh_new_sql}, {&refresh_old_sql},
+	{&refresh_both_sql}, {&truncate_sql}
+};
+
+static void
+run(const char *const *sql)
+{
+	CachedStatement *cs = NULL;
+	int			rc;
+
+	for (size_t i = 0; i < lengthof(statements); i++)
+	{
+		if (statements[i].sql == sql)
+		{
+			cs = &statements[i];
+			break;
+		}
+	}
+	Assert(cs != NULL);
+	if (cs->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(*sql, 0, NULL);
+
+		if (plan == NULL)
+			elog(ERROR, "salesperf: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "salesperf: SPI_keepplan failed");
+		cs->plan = plan;
+	}
+	rc = SPI_execute_plan(cs->plan, NULL, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "salesperf: ledger maintenance statement failed: %s", SPI_result_code_string(rc));
+}
+
+/* Raise the error for the first bad row of the statement, if any. */
+static void
+validate_new_rows(void)
+{
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull;
+	char	   *rep,
+			   *kind,
+			   *amount,
+			   *occurred_at;
+
+	run(&validate_sql);
+	if (SPI_processed == 0)
+		return;
+
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	rep = SPI_getvalue(row, desc, 1);
+	kind = SPI_getvalue(row, desc, 2);
+	amount = SPI_getvalue(row, desc, 3);
+	occurred_at = SPI_getvalue(row, desc, 4);
+
+	if (DatumGetBool(SPI_getbinval(row, desc, 5, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("unknown rep %s", rep),
+				 errhint("Add the rep to salesperf.rep first.")));
+	if (DatumGetBool(SPI_getbinval(row, desc, 6, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("unknown activity kind \"%s\"", kind),
+				 errhint("See salesperf.activity_kind.")));
+	if (occurred_at != NULL && (strcmp(occurred_at, "infinity") == 0 ||
+								strcmp(occurred_at, "-infinity") == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("occurred_at must be finite, not %s", occurred_at)));
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("invalid amount %s for an activity of kind \"%s\"", amount, kind),
+			 errdetail("Activity amounts must be finite and not negative.")));
+}
+
+static bool
+is_empty(Tuplestorestate *rows)
+{
+	return rows == NULL || tuplestore_tuple_count(rows) == 0;
+}
+
+Datum
+salesperf_ledger_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata;
+	TriggerEvent event;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("salesperf_ledger_changed() must be called as a trigger")));
+	trigdata = (TriggerData *) fcinfo->context;
+	event = trigdata->tg_event;
+	if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("salesperf_ledger_changed() must be an AFTER ... FOR EACH STATEMENT trigger")));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "salesperf: SPI_connect failed");
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(event))
+	{
+		run(&truncate_sql);
+		SPI_finish();
+		return PointerGetDatum(NULL);
+	}
+
+	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "salesperf: could not register transition tables");
+
+	if (TRIGGER_FIRED_BY_INSERT(event))
+	{
+		if (!is_empty(trigdata->tg_newtable))
+		{
+			validate_new_rows();
+			run(&lock_new_sql);
+			run(&merge_sql);
+			run(&rederive_capped_sql);
+			run(&refresh_new_sql);
+		}
+	}
+	else if (TRIGGER_FIRED_BY_UPDATE(event))
+	{
+		if (!is_empty(trigdata->tg_newtable))
+		{
+			validate_new_rows();
+			run(&lock_both_sql);
+			run(&rederive_both_sql);
+			run(&refresh_both_sql);
+		}
+	}
+	else if (TRIGGER_FIRED_BY_DELETE(event))
+	{
+		if (!is_empty(trigdata->tg_oldtable))
+		{
+			run(&lock_old_sql);
+			run(&rederive_old_sql);
+			run(&refresh_old_sql);
+		}
+	}
+
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
