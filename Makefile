@@ -20,7 +20,8 @@ DATA        = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
 
 # pg_regress: one file per feature, sql/NAME.sql -> expected/NAME.out.
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
-REGRESS_OPTS = --inputdir=. --load-extension=salesperf --dbname=salesperf_regress
+REGRESS_OPTS = --inputdir=. --load-extension=salesperf
+CONTRIB_TESTDB = salesperf_regress
 
 EXTRA_CLEAN = build results regression.diffs regression.out $(DATA_built)
 
