@@ -82,11 +82,11 @@ BEGIN
         IF numerator IS NULL OR denominator IS NULL THEN
             RAISE EXCEPTION 'a ratio KPI needs a numerator and a denominator KPI' USING ERRCODE = '22004';
         END IF;
-        SELECT * INTO n FROM salesperf.kpi k WHERE k.name = numerator;
+        SELECT * INTO n FROM salesperf.kpi k WHERE k.name = define_kpi.numerator;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'unknown KPI "%"', numerator USING ERRCODE = '42704', HINT = 'See salesperf.kpi.';
         END IF;
-        SELECT * INTO d FROM salesperf.kpi k WHERE k.name = denominator;
+        SELECT * INTO d FROM salesperf.kpi k WHERE k.name = define_kpi.denominator;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'unknown KPI "%"', denominator USING ERRCODE = '42704', HINT = 'See salesperf.kpi.';
         END IF;
