@@ -16,6 +16,10 @@ echo "salesperf: test cluster on 127.0.0.1:$PGPORT"
 
 passed=0; failed=0; suites_failed=()
 
+# ---- packaging ---------------------------------------------------------------
+if bash test/harness/check_packaging.sh; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); suites_failed+=(packaging); fi
+
 # ---- pg_regress -------------------------------------------------------
 out=$(make -s installcheck 2>&1); rc=$?
 printf '%s\n' "$out" | grep -E '^(ok|not ok|test |     |#)|tests (passed|failed)' || true
