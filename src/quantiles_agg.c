@@ -2,9 +2,10 @@
  * quantiles_agg.c — SQL glue of salesperf.forecast_quantiles (SPEC §9).
  *
  * The state is the quantiles core's per-trial totals (SP_MC_TRIALS 64-bit
- * cents, about 130 kB per group) in the aggregate memory context.  See
- * src/core/quantiles.h for the simulation, its determinism and its error
- * bound.
+ * cents, about 140 kB per group, with the deals themselves while there are
+ * at most 16 of them) in the aggregate memory context.  See
+ * src/core/quantiles.h for the exact answer of small pipelines, the
+ * simulation, its determinism and its error bound.
  *
  * CREATE AGGREGATE allows no argument defaults, so the SQL default of
  * quantiles ('{0.1,0.5,0.9}') is a three-argument overload that shares
@@ -210,7 +211,7 @@ Datum
 salesperf_forecast_quantiles_finalfn(PG_FUNCTION_ARGS)
 {
 	sp_mc_state *st;
-	int64	   *scratch;
+	void	   *scratch;
 	double	   *out;
 	Datum	   *elems;
 	int			i;
@@ -221,7 +222,7 @@ salesperf_forecast_quantiles_finalfn(PG_FUNCTION_ARGS)
 	st = (sp_mc_state *) PG_GETARG_POINTER(0);
 	if (st->deals == 0 || st->nquantiles < 0)
 		PG_RETURN_NULL();
-	scratch = palloc(SP_MC_TRIALS * sizeof(int64));
+	scratch = palloc(sp_mc_scratch_size(st));
 	out = palloc((st->nquantiles + 1) * sizeof(double));
 	elems = palloc((st->nquantiles + 1) * sizeof(Datum));
 	sp_mc_quantiles(st, scratch, out);

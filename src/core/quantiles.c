@@ -17,6 +17,8 @@ sp_mc_init(sp_mc_state *st)
 	st->pipeline = 0;
 	st->certain = 0;
 	st->nquantiles = -1;
+	st->nlisted = 0;
+	memset(st->listed, 0, sizeof(st->listed));
 	memset(st->quantiles, 0, sizeof(st->quantiles));
 	memset(st->total, 0, sizeof(st->total));
 }
@@ -95,6 +97,15 @@ sp_mc_add_deal(sp_mc_state *st, uint64_t key_hash, int64_t cents, double p)
 		return SP_MC_OVERFLOW;
 	st->pipeline += cents;
 	st->deals++;
+	if (st->nlisted >= 0 && st->nlisted < SP_MC_EXACT_DEALS)
+	{
+		st->listed[st->nlisted].key = key_hash;
+		st->listed[st->nlisted].cents = cents;
+		st->listed[st->nlisted].p = p;
+		st->nlisted++;
+	}
+	else
+		st->nlisted = -1;
 	threshold = win_threshold(p);
 	if (cents == 0 || threshold == 0)
 		return SP_MC_OK;
@@ -132,6 +143,16 @@ sp_mc_merge(sp_mc_state *st, const sp_mc_state *other)
 	st->pipeline += other->pipeline;
 	st->certain += other->certain;
 	st->deals += other->deals;
+	/* the list stays complete while the deals fit, whatever the split */
+	if (st->nlisted >= 0 && other->nlisted >= 0 &&
+		st->nlisted + other->nlisted <= SP_MC_EXACT_DEALS)
+	{
+		memcpy(st->listed + st->nlisted, other->listed,
+			   (size_t) other->nlisted * sizeof(sp_mc_deal));
+		st->nlisted += other->nlisted;
+	}
+	else
+		st->nlisted = -1;
 	for (i = 0; i < SP_MC_TRIALS; i++)
 		st->total[i] += other->total[i];
 	return SP_MC_OK;
@@ -158,33 +179,157 @@ sp_mc_quantile_index(double q, uint32_t trials)
 	return (uint32_t) rank - 1;
 }
 
-void
-sp_mc_quantiles(const sp_mc_state *st, int64_t *scratch, double *out)
+size_t
+sp_mc_scratch_size(const sp_mc_state *st)
 {
+	size_t		size = SP_MC_TRIALS * sizeof(int64_t);
+
+	if (st->nlisted >= 0)
+		size += 2 * ((size_t) 1 << st->nlisted) * (sizeof(int64_t) + sizeof(double));
+	return size;
+}
+
+void
+sp_mc_quantiles_simulated(const sp_mc_state *st, void *scratch, double *out)
+{
+	int64_t    *sorted = scratch;
 	int			i;
 
-	memcpy(scratch, st->total, sizeof(st->total));
-	qsort(scratch, SP_MC_TRIALS, sizeof(int64_t), cmp_int64);
+	memcpy(sorted, st->total, sizeof(st->total));
+	qsort(sorted, SP_MC_TRIALS, sizeof(int64_t), cmp_int64);
 	for (i = 0; i < st->nquantiles; i++)
 	{
 		int64_t		cents = st->certain +
-			scratch[sp_mc_quantile_index(st->quantiles[i], SP_MC_TRIALS)];
+			sorted[sp_mc_quantile_index(st->quantiles[i], SP_MC_TRIALS)];
 
 		out[i] = (double) cents / SP_MC_UNITS;
 	}
 }
 
+/* Canonical order of listed deals: key hash, then amount, then probability. */
+static int
+cmp_deal(const void *a, const void *b)
+{
+	const sp_mc_deal *x = a;
+	const sp_mc_deal *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->cents != y->cents)
+		return x->cents < y->cents ? -1 : 1;
+	return (x->p > y->p) - (x->p < y->p);
+}
+
+/*
+ * Distribution of the total as outcomes sorted by total, equal totals
+ * merged and impossible ones dropped.  Adding a deal (a, p) merges the
+ * outcomes scaled by 1 − p with the outcomes shifted by a and scaled by p.
+ */
+void
+sp_mc_quantiles_exact(const sp_mc_state *st, void *scratch, double *out)
+{
+	sp_mc_deal	deals[SP_MC_EXACT_DEALS];
+	size_t		cap = (size_t) 1 << st->nlisted;
+	int64_t    *sum_a = (int64_t *) ((char *) scratch + SP_MC_TRIALS * sizeof(int64_t));
+	int64_t    *sum_b = sum_a + cap;
+	double	   *prob_a = (double *) (sum_b + cap);
+	double	   *prob_b = prob_a + cap;
+	size_t		n = 1;
+	int			d,
+				i;
+
+	memcpy(deals, st->listed, (size_t) st->nlisted * sizeof(sp_mc_deal));
+	qsort(deals, (size_t) st->nlisted, sizeof(sp_mc_deal), cmp_deal);
+	sum_a[0] = 0;
+	prob_a[0] = 1.0;
+	for (d = 0; d < st->nlisted; d++)
+	{
+		int64_t		a = deals[d].cents;
+		double		p = deals[d].p;
+		size_t		lose = 0,
+					win = 0,
+					m = 0;
+		int64_t    *ts;
+		double	   *tp;
+
+		while (lose < n || win < n)
+		{
+			int64_t		s;
+			double		pr;
+
+			/* the next smallest total among "lose" and "win" outcomes */
+			if (win >= n || (lose < n && sum_a[lose] <= sum_a[win] + a))
+			{
+				s = sum_a[lose];
+				pr = prob_a[lose++] * (1.0 - p);
+			}
+			else
+			{
+				s = sum_a[win] + a;
+				pr = prob_a[win++] * p;
+			}
+			if (pr == 0.0)
+				continue;
+			if (m > 0 && sum_b[m - 1] == s)
+				prob_b[m - 1] += pr;
+			else
+			{
+				sum_b[m] = s;
+				prob_b[m++] = pr;
+			}
+		}
+		n = m;
+		ts = sum_a;
+		sum_a = sum_b;
+		sum_b = ts;
+		tp = prob_a;
+		prob_a = prob_b;
+		prob_b = tp;
+	}
+
+	for (i = 0; i < st->nquantiles; i++)
+	{
+		double		q = st->quantiles[i];
+		double		cdf = 0.0;
+		size_t		k = 0;
+
+		if (q >= 1.0)
+			k = n - 1;
+		else if (q > 0.0)
+		{
+			for (k = 0; k < n - 1; k++)
+			{
+				cdf += prob_a[k];
+				if (cdf >= q)
+					break;
+			}
+		}
+		out[i] = (double) sum_a[k] / SP_MC_UNITS;
+	}
+}
+
+void
+sp_mc_quantiles(const sp_mc_state *st, void *scratch, double *out)
+{
+	if (st->nlisted >= 0)
+		sp_mc_quantiles_exact(st, scratch, out);
+	else
+		sp_mc_quantiles_simulated(st, scratch, out);
+}
+
 /*
  * Layout: u8 version, u8 kind 'Q', u32 trials, u64 deals, u64 pipeline,
- * u64 certain, u32 nquantiles + 1, the quantiles as IEEE doubles, then
- * the trial totals.
+ * u64 certain, u32 nquantiles + 1, the quantiles as IEEE doubles,
+ * u32 nlisted + 1, the listed deals (u64 key, u64 cents, IEEE double p),
+ * then the trial totals.
  */
 size_t
 sp_mc_encoded_size(const sp_mc_state *st)
 {
 	size_t		nq = st->nquantiles > 0 ? (size_t) st->nquantiles : 0;
+	size_t		nl = st->nlisted > 0 ? (size_t) st->nlisted : 0;
 
-	return 2 + 4 + 3 * 8 + 4 + 8 * nq + 8 * (size_t) SP_MC_TRIALS;
+	return 2 + 4 + 3 * 8 + 4 + 8 * nq + 4 + 24 * nl + 8 * (size_t) SP_MC_TRIALS;
 }
 
 void
@@ -201,6 +346,13 @@ sp_mc_encode(const sp_mc_state *st, uint8_t *out)
 	out = sp_put_u32(out, (uint32_t) (st->nquantiles + 1));
 	for (i = 0; i < st->nquantiles; i++)
 		out = sp_put_f64(out, st->quantiles[i]);
+	out = sp_put_u32(out, (uint32_t) (st->nlisted + 1));
+	for (i = 0; i < st->nlisted; i++)
+	{
+		out = sp_put_u64(out, st->listed[i].key);
+		out = sp_put_u64(out, (uint64_t) st->listed[i].cents);
+		out = sp_put_f64(out, st->listed[i].p);
+	}
 	for (i = 0; i < SP_MC_TRIALS; i++)
 		out = sp_put_u64(out, (uint64_t) st->total[i]);
 }
@@ -216,8 +368,11 @@ sp_mc_decode(sp_mc_state *st, const uint8_t *blob, size_t len)
 				nq1;
 	uint64_t	deals,
 				pipeline,
-				certain;
-	uint32_t	i;
+				certain,
+				listed_sum = 0,
+				listed_certain = 0;
+	uint32_t	i,
+				nl1;
 
 	if (!sp_get_u8(&p, end, &version))
 		return "empty state";
@@ -236,19 +391,43 @@ sp_mc_decode(sp_mc_state *st, const uint8_t *blob, size_t len)
 		return "totals out of range";
 	if (nq1 > SP_MC_MAX_QUANTILES + 1)
 		return "too many quantiles";
-	if ((size_t) (end - p) != 8 * (size_t) (nq1 > 0 ? nq1 - 1 : 0) +
-		8 * (size_t) SP_MC_TRIALS)
-		return "wrong state length";
 	st->deals = (int64_t) deals;
 	st->pipeline = (int64_t) pipeline;
 	st->certain = (int64_t) certain;
 	st->nquantiles = (int32_t) nq1 - 1;
 	for (i = 0; i + 1 < nq1; i++)
 	{
-		sp_get_f64(&p, end, &st->quantiles[i]);
+		if (!sp_get_f64(&p, end, &st->quantiles[i]))
+			return "truncated quantiles";
 		if (!(st->quantiles[i] >= 0.0 && st->quantiles[i] <= 1.0))
 			return "quantile out of range";
 	}
+	if (!sp_get_u32(&p, end, &nl1))
+		return "truncated deal list";
+	if (nl1 > SP_MC_EXACT_DEALS + 1)
+		return "too many listed deals";
+	st->nlisted = (int32_t) nl1 - 1;
+	if (st->nlisted >= 0 && (uint64_t) st->nlisted != deals)
+		return "deal list does not match the deal count";
+	for (i = 0; i + 1 < nl1; i++)
+	{
+		sp_mc_deal *d = &st->listed[i];
+		uint64_t	cents;
+
+		if (!sp_get_u64(&p, end, &d->key) || !sp_get_u64(&p, end, &cents) ||
+			!sp_get_f64(&p, end, &d->p))
+			return "truncated deal list";
+		if (cents > pipeline - listed_sum || !sp_mc_probability_valid(d->p))
+			return "listed deal out of range";
+		d->cents = (int64_t) cents;
+		listed_sum += cents;
+		if (win_threshold(d->p) >= (UINT64_C(1) << 32))
+			listed_certain += cents;
+	}
+	if (st->nlisted >= 0 && (listed_sum != pipeline || listed_certain != certain))
+		return "deal list does not match the totals";
+	if ((size_t) (end - p) != 8 * (size_t) SP_MC_TRIALS)
+		return "wrong state length";
 	for (i = 0; i < SP_MC_TRIALS; i++)
 	{
 		uint64_t	v;
