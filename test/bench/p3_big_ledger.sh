@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# P3, P7 and P6 (SPEC §15) on one big ledger: BENCH_BIG_REPS reps (20 per
+# team) and BENCH_BIG_ROWS activities over twelve months, loaded month by
+# month through the ledger triggers (the P1 path) so that the derived state
+# is the incrementally maintained one.  If the load outlasts
+# BENCH_BIG_BUDGET seconds it stops after the current month and the
+# benchmarks run on what was loaded (the notes say how much).
+#   P3  leaderboard_top(board, 10) and leaderboard_rank(board, rep) on the
+#       monthly points board, against GROUP BY rep + rank() over the ledger
+#       computing the same numbers from the ledger and the point rules.
+#   P7  kpi_value('calls', 'rep', r, 'month') against COUNT(*) over the ledger.
+#   P6  recompute(), then the state must equal the maintained one (EXCEPT ALL
+#       both ways); beside it, the time of a bare GROUP BY rebuild of the
+#       counters, the least any rebuild from the ledger can cost.
+set -euo pipefail
+. "$(dirname "$0")/lib/common.sh"
+
+db=bench_big
+reps=$BENCH_BIG_REPS
+rows=$BENCH_BIG_ROWS
+teams=$(( (reps + 19) / 20 ))
+months=12
+per_month=$(( rows / months ))
+
+say "P3/P6/P7: $(human "$reps") reps in $(human "$teams") teams, $(human "$rows") activities over $months months"
+t0=$(date +%s.%N)
+setup_company "$db" "$reps" "$teams"
+note "big ledger: company of $(human "$reps") reps set up in $(calc "$(date +%s.%N) - $t0" 1) s"
+
+# ---- load, month by month, through the triggers ---------------------------
+load_start=$(date +%s.%N)
+loaded=0; m=0; last_month=
+while [ $m -lt $months ]; do
+  first=$(( loaded + 1 )); last=$(( m == months - 1 ? rows : loaded + per_month ))
+  from=$(date -u -d "2025-12-01 +$m month" +%F); to=$(date -u -d "2025-12-01 +$((m + 1)) month" +%F)
+  ms=$(time_ms "$db" "INSERT INTO salesperf.activity (rep_id, kind, amount, occurred_at, source, source_key)
+                     SELECT * FROM bench.activities($first, $last, $reps, '$from', '$to')")
+  loaded=$last; last_month=$from; m=$((m + 1))
+  say "  month $from: $(human $((last - first + 1))) rows in $(calc "$ms/1000" 1) s (ledger $(human $loaded))"
+  elapsed=$(calc "$(date +%s.%N) - $load_start" 0)
+  if [ $m -lt $months ] && [ "$elapsed" -gt "$BENCH_BIG_BUDGET" ]; then
+    note "big ledger: load stopped after $m of $months months ($elapsed s > budget BENCH_BIG_BUDGET=$BENCH_BIG_BUDGET s)"
+    break
+  fi
+done
+load_s=$(calc "$(date +%s.%N) - $load_start" 1)
+note "big ledger: $(human $loaded) activities loaded through the triggers in $m monthly INSERT … SELECTs: $load_s s ($(calc "$loaded/$load_s" 0) rows/s, generation included)"
+vac=$(time_ms "$db" "VACUUM ANALYZE")
+note "big ledger: VACUUM ANALYZE $(calc "$vac/1000" 1) s; sizes: $(val "$db" "SELECT string_agg(format('%s %s', c.relname, pg_size_pretty(pg_total_relation_size(c.oid))), ', ' ORDER BY c.relname) FROM pg_class c WHERE c.oid IN ('salesperf.activity'::regclass, 'salesperf.kpi_counter'::regclass, 'salesperf.capped_award'::regclass, 'salesperf.standing'::regclass)")"
+
+at="$(date -u -d "$last_month +14 days" +%F) 12:00+00"
+m0=$last_month; m1=$(date -u -d "$last_month +1 month" +%F)
+month_rows=$(val "$db" "SELECT count(*) FROM salesperf.activity WHERE occurred_at >= '$m0' AND occurred_at < '$m1'")
+label="$(human "$reps") reps, $(human "$loaded") activities"
+
+# The honest alternative: points per rep in [m0, m1) from the ledger and the
+# rules.  Capped rules earn non-negative points in order until the day's cap,
+# so a day earns least(raw sum, cap) from each.
+q "$db" >/dev/null <<'SQL'
+CREATE FUNCTION bench.ledger_points(m0 timestamptz, m1 timestamptz)
+RETURNS TABLE (rep_id bigint, score numeric)
+LANGUAGE sql STABLE
+AS $$
+  WITH a AS (
+      SELECT a.rep_id, a.kind, a.amount, a.occurred_at, (a.occurred_at AT TIME ZONE 'UTC')::date AS day
+        FROM salesperf.activity a
+       WHERE a.occurred_at >= m0 AND a.occurred_at < m1),
+  per_day AS (
+      SELECT a.rep_id, a.day, r.rule_id, r.daily_cap, sum(r.points + r.points_per_amount * a.amount) AS raw
+        FROM a JOIN salesperf.point_rule r ON r.kind = a.kind AND r.active AND r.valid @> a.occurred_at
+       GROUP BY 1, 2, 3, 4
+      UNION ALL
+      SELECT a.rep_id, a.day, NULL, NULL, sum(a.amount) FROM a WHERE a.kind = 'bonus' GROUP BY 1, 2)
+  SELECT rep_id, sum(CASE WHEN daily_cap IS NULL THEN raw ELSE least(raw, daily_cap) END)
+    FROM per_day GROUP BY rep_id
+$$;
+CREATE FUNCTION bench.ledger_top(m0 timestamptz, m1 timestamptz, n integer)
+RETURNS TABLE (rank bigint, rep_id bigint, score numeric)
+LANGUAGE sql STABLE
+AS $$
+  SELECT rank() OVER (ORDER BY p.score DESC), p.rep_id, p.score
+    FROM bench.ledger_points(m0, m1) p ORDER BY p.score DESC, p.rep_id LIMIT n
+$$;
+CREATE FUNCTION bench.ledger_rank(m0 timestamptz, m1 timestamptz, rep bigint)
+RETURNS TABLE (rank bigint, score numeric)
+LANGUAGE sql STABLE
+AS $$
+  SELECT x.rank, x.score
+    FROM (SELECT p.rep_id, p.score, rank() OVER (ORDER BY p.score DESC) AS rank
+            FROM bench.ledger_points(m0, m1) p) x
+   WHERE x.rep_id = rep
+$$;
+SQL
+
+# median_ms SQL RUNS: median of RUNS timed executions after one warm-up ($1 = run number).
+median_ms() {
+  val "$db" "SELECT bench.median(bench.timings(\$q\$$1\$q\$, $2))
+               FROM (SELECT bench.timings(\$q\$$1\$q\$, 1)) warm"
+}
+rep_of_run="1 + (\$1 * 7919) % $reps"
+
+# ---- P3 ---------------------------------------------------------------------
+say "P3: month of $m0 ($(human "$month_rows") activities), $BENCH_RUNS runs, alternative $BENCH_ALT_RUNS runs"
+top=$(median_ms "SELECT * FROM salesperf.leaderboard_top('points_month', 10, '$at')" "$BENCH_RUNS")
+rank=$(median_ms "SELECT * FROM salesperf.leaderboard_rank('points_month', $rep_of_run, '$at')" "$BENCH_RUNS")
+alt_top=$(median_ms "SELECT * FROM bench.ledger_top('$m0', '$m1', 10)" "$BENCH_ALT_RUNS")
+alt_rank=$(median_ms "SELECT * FROM bench.ledger_rank('$m0', '$m1', $rep_of_run)" "$BENCH_ALT_RUNS")
+same_top=$(val "$db" "SELECT (SELECT array_agg(rank || ':' || score ORDER BY rank, score) FROM salesperf.leaderboard_top('points_month', 10, '$at'))
+                           = (SELECT array_agg(rank || ':' || score ORDER BY rank, score) FROM bench.ledger_top('$m0', '$m1', 10))")
+same_rank=$(val "$db" "SELECT bool_and((SELECT rank FROM salesperf.leaderboard_rank('points_month', r, '$at'))
+                                       = (SELECT rank FROM bench.ledger_rank('$m0', '$m1', r)))
+                         FROM (VALUES (1), (7919 % $reps + 1), ($reps)) v(r)")
+note "P3: same top 10 as the ledger query: $same_top; same rank for 3 sampled reps: $same_rank"
+result "P3 leaderboard_top(board, 10), $label" "$(calc "$top" 3) ms" \
+       "$(calc "$alt_top" 1) ms (GROUP BY rep + rank() over the ledger)" \
+       "$(calc "$alt_top/$top" 0)× faster" "< 1 ms; ≥ 1000× faster"
+result "P3 leaderboard_rank(board, rep), $label" "$(calc "$rank" 3) ms" \
+       "$(calc "$alt_rank" 1) ms (GROUP BY rep + rank() over the ledger)" \
+       "$(calc "$alt_rank/$rank" 0)× faster" "< 5 ms; ≥ 1000× faster"
+
+# ---- P7 ---------------------------------------------------------------------
+p7_runs=$(( BENCH_RUNS * 20 ))
+say "P7: kpi_value, $p7_runs calls"
+kpi=$(median_ms "SELECT salesperf.kpi_value('calls', 'rep', $rep_of_run, 'month', '$at')" "$p7_runs")
+alt_kpi=$(median_ms "SELECT count(*) FROM salesperf.activity
+                      WHERE rep_id = $rep_of_run AND kind = 'call' AND occurred_at >= '$m0' AND occurred_at < '$m1'" "$p7_runs")
+same_kpi=$(val "$db" "SELECT bool_and(salesperf.kpi_value('calls', 'rep', r, 'month', '$at')
+                                      = (SELECT count(*) FROM salesperf.activity
+                                          WHERE rep_id = r AND kind = 'call' AND occurred_at >= '$m0' AND occurred_at < '$m1'))
+                        FROM generate_series(1, $reps, greatest($reps / 97, 1)) r")
+note "P7: kpi_value equals the ledger count for sampled reps: $same_kpi"
+result "P7 kpi_value('calls', 'rep', r, 'month'), $label" "$(calc "$kpi" 3) ms" \
+       "$(calc "$alt_kpi" 3) ms (COUNT(*) over the ledger, index on rep_id, occurred_at)" \
+       "$(calc "$alt_kpi/$kpi" 2)× faster" "< 1 ms from counters"
+
+# ---- P6 ---------------------------------------------------------------------
+say "P6: recompute() of $(human "$loaded") activities"
+q "$db" >/dev/null <<'SQL'
+CREATE TABLE bench.was_counter AS SELECT * FROM salesperf.kpi_counter;
+CREATE TABLE bench.was_award AS SELECT * FROM salesperf.capped_award;
+CREATE TABLE bench.was_standing AS SELECT * FROM salesperf.standing;
+SQL
+val "$db" "CHECKPOINT" >/dev/null
+if rc_ms=$(time_ms "$db" "SET statement_timeout = '${BENCH_P6_TIMEOUT}s'; SELECT salesperf.recompute()"); then
+  recompute="$(calc "$rc_ms/1000" 1) s"
+  diffs=$(val "$db" "SELECT format('%s counter, %s award, %s standing rows differ',
+      (SELECT count(*) FROM (TABLE bench.was_counter EXCEPT ALL TABLE salesperf.kpi_counter) x)
+    + (SELECT count(*) FROM (TABLE salesperf.kpi_counter EXCEPT ALL TABLE bench.was_counter) x),
+      (SELECT count(*) FROM (TABLE bench.was_award EXCEPT ALL TABLE salesperf.capped_award) x)
+    + (SELECT count(*) FROM (TABLE salesperf.capped_award EXCEPT ALL TABLE bench.was_award) x),
+      (SELECT count(*) FROM (TABLE bench.was_standing EXCEPT ALL TABLE salesperf.standing) x)
+    + (SELECT count(*) FROM (TABLE salesperf.standing EXCEPT ALL TABLE bench.was_standing) x))")
+  note "P6: after recompute(), against the maintained state: $diffs"
+else
+  recompute="> ${BENCH_P6_TIMEOUT} s (cancelled)"; diffs="not checked"
+  note "P6: recompute() cancelled after BENCH_P6_TIMEOUT=${BENCH_P6_TIMEOUT} s"
+fi
+floor_ms=$(time_ms "$db" "CREATE TABLE bench.floor AS
+    SELECT a.rep_id, (a.occurred_at AT TIME ZONE 'UTC')::date AS day, a.kind, count(*), sum(a.amount), max(a.occurred_at)
+      FROM salesperf.activity a GROUP BY 1, 2, 3")
+ratio=$( [ -n "${rc_ms:-}" ] && echo "$(calc "$rc_ms/$floor_ms" 1)× the floor" || echo "—")
+result "P6 recompute() of $(human "$loaded") activities ($(printf '%s' "$diffs" | sed 's/ rows differ/ differ/'))" \
+       "$recompute" "$(calc "$floor_ms/1000" 1) s (bare GROUP BY rep, day, kind into a table)" \
+       "$ratio" "≤ 60 s; equal to maintained state"
+drop_db "$db"

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# `make bench`: the SPEC §15 benchmarks on a throwaway cluster, which is
+# always removed.  Runs every test/bench/*.sh (but this file) and then every
+# test/bench/*.sql, each in its own database, and prints a table of each
+# figure beside the honest alternative measured in the same run.  The table
+# also goes to test/bench/results/latest.md.  Benchmarks are measurements,
+# never pass/fail tests: a goal missed is reported, not failed.
+#
+#   BENCH_QUICK=1 make bench      small sizes, a few minutes
+#   BENCH_ONLY="p1 p3" make bench  only the files whose name contains a word
+# Sizes and repetitions: see test/bench/lib/common.sh.
+#
+# A *.sql benchmark runs with psql -X -v ON_ERROR_STOP=1 -f in a fresh
+# database where salesperf is installed, with psql variables quick (0/1)
+# and scale.  It reports by printing markdown table rows
+#   | P4 workload | salesperf | alternative | ratio | goal |
+# on stdout or in a NOTICE; other output is shown as it is.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+bench=test/bench
+mkdir -p "$bench/results"
+
+state=$(mktemp /tmp/salesperf-bench-state.XXXXXX)
+work=$(mktemp -d /tmp/salesperf-bench.XXXXXX)
+trap 'bash test/harness/cluster.sh stop "$state"; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+export BENCH_RESULTS=$work/results.tsv BENCH_NOTES=$work/notes.txt
+: >"$BENCH_RESULTS"; : >"$BENCH_NOTES"
+
+bash test/harness/cluster.sh start "$state" shared_buffers=2GB work_mem=64MB maintenance_work_mem=1GB \
+    max_wal_size=8GB synchronous_commit=off checkpoint_timeout=30min || exit 1
+# shellcheck disable=SC1090
+. "$state"
+. "$bench/lib/common.sh"
+
+started=$(date -u '+%Y-%m-%d %H:%M UTC')
+pg_version=$(psql -X -At -d postgres -c "SHOW server_version")
+quick=; [ "${BENCH_QUICK:-0}" = 1 ] && quick=" (BENCH_QUICK=1)"
+machine="$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM"
+echo "salesperf benchmarks: PostgreSQL $pg_version on 127.0.0.1:$PGPORT, $machine"
+echo "sizes: P1 $(human "$BENCH_P1_ROWS") rows; P2 ${BENCH_P2_SECONDS} s x 3; P3/P6/P7 $(human "$BENCH_BIG_REPS") reps, $(human "$BENCH_BIG_ROWS") activities$quick"
+
+selected() {
+  [ -z "${BENCH_ONLY:-}" ] && return 0
+  local w; for w in $BENCH_ONLY; do case "$(basename "$1")" in *"$w"*) return 0 ;; esac; done
+  return 1
+}
+
+failed=()
+for script in "$bench"/*.sh; do
+  [ "$(basename "$script")" = run.sh ] && continue
+  selected "$script" || continue
+  echo; echo "== $(basename "$script")"
+  s0=$(date +%s)
+  bash "$script" || failed+=("$(basename "$script")")
+  echo "   ($(( $(date +%s) - s0 )) s)"
+done
+
+for file in "$bench"/*.sql; do
+  [ -f "$file" ] || continue
+  selected "$file" || continue
+  name=$(basename "$file" .sql)
+  echo; echo "== $name.sql"
+  s0=$(date +%s)
+  db="bench_$(printf '%s' "$name" | tr -c 'a-z0-9_\n' '_')"
+  fresh_db "$db" && q "$db" -c "CREATE EXTENSION salesperf" || { failed+=("$name.sql"); continue; }
+  psql -X -v ON_ERROR_STOP=1 -d "$db" -v quick="${BENCH_QUICK:-0}" -v scale="${BENCH_SCALE:-1}" \
+       -f "$file" >"$work/$name.out" 2>&1
+  rc=$?
+  cat "$work/$name.out"
+  sed -n 's/^\(psql:[^ ]* \)\{0,1\}NOTICE: *//; /^ *|[[:space:]]*P[0-9]/p' "$work/$name.out" \
+    | sed 's/^ *| *//; s/ *| *$//; s/ *| */\t/g' >>"$BENCH_RESULTS"
+  [ $rc -eq 0 ] || failed+=("$name.sql")
+  drop_db "$db"
+  echo "   ($(( $(date +%s) - s0 )) s)"
+done
+
+{
+  echo "## salesperf benchmarks"
+  echo
+  echo "$started · PostgreSQL $pg_version · $machine · throwaway cluster with fsync=off,"
+  echo "synchronous_commit=off, shared_buffers=2GB, work_mem=64MB${quick:+ · quick sizes$quick}"
+  echo
+  echo "| workload | salesperf | alternative | ratio | goal |"
+  echo "|---|---|---|---|---|"
+  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }' "$BENCH_RESULTS"
+  if [ -s "$BENCH_NOTES" ]; then
+    echo
+    sed 's/^/- /' "$BENCH_NOTES"
+  fi
+  if [ ${#failed[@]} -gt 0 ]; then
+    echo
+    echo "Did not finish: ${failed[*]}"
+  fi
+} >"$work/latest.md"
+cp "$work/latest.md" "$bench/results/latest.md"
+echo
+cat "$work/latest.md"
+[ ${#failed[@]} -eq 0 ]
