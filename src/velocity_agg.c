@@ -37,6 +37,13 @@ new_state(MemoryContext context)
 	return st;
 }
 
+/* timestamptz_to_str() reuses one buffer: copy each result. */
+static char *
+timestamp_text(TimestampTz t)
+{
+	return pstrdup(timestamptz_to_str(t));
+}
+
 static void
 add_won_cycle(sp_velocity_state *st, TimestampTz opened, TimestampTz closed)
 {
@@ -52,13 +59,13 @@ add_won_cycle(sp_velocity_state *st, TimestampTz opened, TimestampTz closed)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("won deal closed at %s before it opened at %s",
-						timestamptz_to_str(closed), timestamptz_to_str(opened)),
+						timestamp_text(closed), timestamp_text(opened)),
 				 errhint("Fix the opportunity's opened_at or closed_at.")));
 	if (pg_sub_s64_overflow(closed, opened, &usecs))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("sales cycle from %s to %s is out of range",
-						timestamptz_to_str(opened), timestamptz_to_str(closed))));
+						timestamp_text(opened), timestamp_text(closed))));
 	sp_velocity_add_cycle(st, (uint64) usecs);
 }
 
