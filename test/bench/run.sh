@@ -35,10 +35,12 @@ bash test/harness/cluster.sh start "$state" shared_buffers=2GB work_mem=64MB mai
 . "$bench/lib/common.sh"
 
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
+revision=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git status --porcelain -- sql src 2>/dev/null)" ] && revision="$revision with uncommitted changes to sql/ or src/"
 pg_version=$(psql -X -At -d postgres -c "SHOW server_version")
 quick=; [ "${BENCH_QUICK:-0}" = 1 ] && quick=" (BENCH_QUICK=1)"
 machine="$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM"
-echo "salesperf benchmarks: PostgreSQL $pg_version on 127.0.0.1:$PGPORT, $machine"
+echo "salesperf benchmarks: salesperf $revision, PostgreSQL $pg_version on 127.0.0.1:$PGPORT, $machine"
 echo "sizes: P1 $(human "$BENCH_P1_ROWS") rows; P2 ${BENCH_P2_SECONDS} s x 3; P3/P6/P7 $(human "$BENCH_BIG_REPS") reps, $(human "$BENCH_BIG_ROWS") activities$quick"
 
 selected() {
@@ -47,6 +49,8 @@ selected() {
   return 1
 }
 
+load_note() { note "load average (1, 5, 15 min) $1: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"; }
+load_note "at start"
 failed=()
 for script in "$bench"/*.sh; do
   [ "$(basename "$script")" = run.sh ] && continue
@@ -76,10 +80,12 @@ for file in "$bench"/*.sql; do
   echo "   ($(( $(date +%s) - s0 )) s)"
 done
 
+load_note "at end"
+
 {
   echo "## salesperf benchmarks"
   echo
-  echo "$started · PostgreSQL $pg_version · $machine · throwaway cluster with fsync=off,"
+  echo "$started · salesperf $revision · PostgreSQL $pg_version · $machine · throwaway cluster with fsync=off,"
   echo "synchronous_commit=off, shared_buffers=2GB, work_mem=64MB${quick:+ · quick sizes$quick}"
   echo
   echo "| workload | salesperf | alternative | ratio | goal |"
