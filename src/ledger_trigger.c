@@ -3,15 +3,15 @@
  *
  * One statement-level AFTER trigger per event, with transition tables, so a
  * CRM's single-row INSERT and a bulk INSERT ... SELECT / COPY take the same
- * path: each statement validates its rows, locks the reps it touches (in id
- * order), then
- *   INSERT:         merges its rows into the KPI counters (one upsert per
- *                   touched key, keys in order), re-derives the days that
- *                   capped rules touch, and refreshes the standings fed;
+ * path.  Each statement validates its new rows and locks the reps it
+ * touches (see lock_reps), then
+ *   INSERT:         adds its rows to the KPI counters and to every board's
+ *                   standings (one upsert per touched key, keys in order),
+ *                   and re-derives the days that capped rules touch;
  *   UPDATE, DELETE: re-derives every (rep, local day) its old and new rows
- *                   touch from the ledger, then refreshes the standings.
- * Re-derivation and refresh are the same SQL functions recompute() uses, so
- * the maintained state equals a full rebuild by construction.
+ *                   touch from the ledger and refreshes the standings fed.
+ * Re-derivation is the same SQL that recompute() runs; the randomized tests
+ * check that the insert path's deltas agree with it.
  */
 #include "postgres.h"
 
@@ -44,49 +44,101 @@ static const char *const validate_sql =
 static const char *const lock_new_sql =
 "SELECT salesperf.lock_reps(pg_catalog.array_agg(DISTINCT n.rep_id)) FROM " NEW_ROWS " n";
 
-static const char *const lock_old_sql =
-"SELECT salesperf.lock_reps(pg_catalog.array_agg(DISTINCT o.rep_id)) FROM " OLD_ROWS " o";
-
-static const char *const lock_both_sql =
-"SELECT salesperf.lock_reps(pg_catalog.array_agg(DISTINCT x.rep_id))"
-"  FROM (SELECT rep_id FROM " NEW_ROWS " UNION SELECT rep_id FROM " OLD_ROWS ") x";
 
 /*
- * Uncapped points are a pure function of the row and the rules; this must
- * agree with the points column of salesperf.scored_activity.
+ * The insert path: score the new rows whose kind has no capped rule in force
+ * (uncapped points are a pure function of the row and the rules; this must
+ * agree with the points column of salesperf.scored_activity), then add them
+ * to the counters and to every board's standings, one upsert per touched
+ * key, keys in order.  What a row adds to a standing, and whether it moves
+ * reached_at, follows the same rules as refresh_standings() applies to the
+ * counters: count -> every activity, sum -> a non-zero amount, points ->
+ * non-zero points.
  */
 static const char *const merge_sql =
-"INSERT INTO salesperf.kpi_counter AS c (rep_id, unit_id, day, kind, activities, amount,"
-"                                        points, last_at, last_amount_at, last_point_at)"
-"SELECT n.rep_id, m.unit_id, " LOCAL_DAY("n") ", n.kind,"
-"       pg_catalog.count(*), pg_catalog.sum(n.amount), pg_catalog.sum(p.points),"
-"       pg_catalog.max(n.occurred_at),"
-"       pg_catalog.max(n.occurred_at) FILTER (WHERE n.amount <> 0),"
-"       pg_catalog.max(n.occurred_at) FILTER (WHERE p.points <> 0)"
-"  FROM " NEW_ROWS " n"
-" CROSS JOIN salesperf.settings s"
-"  LEFT JOIN salesperf.membership m ON m.rep_id = n.rep_id AND m.during @> n.occurred_at"
-" CROSS JOIN LATERAL ("
-"       SELECT COALESCE(pg_catalog.sum(r.points + r.points_per_amount * n.amount), 0)"
-"              + CASE WHEN n.kind = 'bonus' THEN n.amount ELSE 0 END AS points"
-"         FROM salesperf.point_rule r"
-"        WHERE r.kind = n.kind AND r.active AND r.daily_cap IS NULL"
-"          AND r.valid @> n.occurred_at) p"
-" WHERE NOT EXISTS (SELECT 1 FROM salesperf.point_rule r"
-"                    WHERE r.kind = n.kind AND r.active AND r.daily_cap IS NOT NULL"
-"                      AND r.valid @> n.occurred_at)"
-" GROUP BY 1, 3, 4, 2"
-" ORDER BY 1, 3, 4, 2"
-" ON CONFLICT (rep_id, day, kind, unit_id) DO UPDATE SET"
-"       activities = c.activities + EXCLUDED.activities,"
-"       amount = c.amount + EXCLUDED.amount,"
-"       points = c.points + EXCLUDED.points,"
-"       last_at = GREATEST(c.last_at, EXCLUDED.last_at),"
-"       last_amount_at = GREATEST(c.last_amount_at, EXCLUDED.last_amount_at),"
-"       last_point_at = GREATEST(c.last_point_at, EXCLUDED.last_point_at)";
+"WITH s AS (SELECT * FROM salesperf.settings),"
+" scored AS MATERIALIZED ("
+"   SELECT n.rep_id, m.unit_id, n.kind, n.amount, n.occurred_at,"
+"          " LOCAL_DAY("n") " AS day, p.points"
+"     FROM " NEW_ROWS " n"
+"    CROSS JOIN s"
+"     LEFT JOIN salesperf.membership m ON m.rep_id = n.rep_id AND m.during @> n.occurred_at"
+"    CROSS JOIN LATERAL ("
+"          SELECT COALESCE(pg_catalog.sum(r.points + r.points_per_amount * n.amount), 0)"
+"                 + CASE WHEN n.kind = 'bonus' THEN n.amount ELSE 0 END AS points"
+"            FROM salesperf.point_rule r"
+"           WHERE r.kind = n.kind AND r.active AND r.daily_cap IS NULL"
+"             AND r.valid @> n.occurred_at) p"
+"    WHERE NOT EXISTS (SELECT 1 FROM salesperf.point_rule r"
+"                       WHERE r.kind = n.kind AND r.active AND r.daily_cap IS NOT NULL"
+"                         AND r.valid @> n.occurred_at)),"
+" counters AS ("
+"   INSERT INTO salesperf.kpi_counter AS c (rep_id, unit_id, day, kind, activities, amount,"
+"                                           points, last_at, last_amount_at, last_point_at)"
+"   SELECT x.rep_id, x.unit_id, x.day, x.kind,"
+"          pg_catalog.count(*), pg_catalog.sum(x.amount), pg_catalog.sum(x.points),"
+"          pg_catalog.max(x.occurred_at),"
+"          pg_catalog.max(x.occurred_at) FILTER (WHERE x.amount <> 0),"
+"          pg_catalog.max(x.occurred_at) FILTER (WHERE x.points <> 0)"
+"     FROM scored x"
+"    GROUP BY x.rep_id, x.day, x.kind, x.unit_id"
+"    ORDER BY x.rep_id, x.day, x.kind, x.unit_id"
+"   ON CONFLICT (rep_id, day, kind, unit_id) DO UPDATE SET"
+"          activities = c.activities + EXCLUDED.activities,"
+"          amount = c.amount + EXCLUDED.amount,"
+"          points = c.points + EXCLUDED.points,"
+"          last_at = GREATEST(c.last_at, EXCLUDED.last_at),"
+"          last_amount_at = GREATEST(c.last_amount_at, EXCLUDED.last_amount_at),"
+"          last_point_at = GREATEST(c.last_point_at, EXCLUDED.last_point_at))"
+"INSERT INTO salesperf.standing AS st (board_id, period_start, participant_id, contributor_id,"
+"                                      num, den, direction, reached_at)"
+"SELECT g.board_id, g.ps, g.participant_id, g.rep_id, g.num, g.den, g.direction, g.reached_at"
+"  FROM (SELECT b.board_id,"
+"               salesperf.calendar_start(x.occurred_at, b.period, s.time_zone, s.week_start,"
+"                                        s.fiscal_year_start_month, s.calendar) AS ps,"
+"               p.participant_id, x.rep_id,"
+"               pg_catalog.sum(v.num) AS num, pg_catalog.sum(v.den) AS den,"
+"               CASE WHEN k.higher_is_better THEN 1 ELSE -1 END AS direction,"
+"               pg_catalog.max(v.at) AS reached_at"
+"          FROM scored x"
+"         CROSS JOIN s"
+"         CROSS JOIN salesperf.leaderboard b"
+"          JOIN salesperf.kpi k ON k.name = b.metric"
+"           AND (k.num_kind IS NULL OR x.kind IN (k.num_kind, k.den_kind))"
+"          LEFT JOIN salesperf.board_unit bu ON bu.board_id = b.board_id AND bu.unit_id = x.unit_id"
+"         CROSS JOIN LATERAL ("
+"               SELECT CASE WHEN b.participant = 'unit' THEN bu.participant_id"
+"                           WHEN b.unit_scope IS NULL OR bu.unit_id IS NOT NULL THEN x.rep_id"
+"                      END AS participant_id) p"
+"         CROSS JOIN LATERAL ("
+"               SELECT CASE WHEN k.num_kind IS NULL OR x.kind = k.num_kind THEN"
+"                           CASE k.num_measure WHEN 'count' THEN 1 WHEN 'sum' THEN x.amount"
+"                                ELSE x.points END"
+"                           ELSE 0 END AS num,"
+"                      CASE WHEN k.den_measure IS NULL THEN NULL"
+"                           WHEN k.den_kind IS NULL OR x.kind = k.den_kind THEN"
+"                           CASE k.den_measure WHEN 'count' THEN 1 WHEN 'sum' THEN x.amount"
+"                                ELSE x.points END"
+"                           ELSE 0 END AS den,"
+"                      CASE WHEN ((k.num_kind IS NULL OR x.kind = k.num_kind)"
+"                                 AND CASE k.num_measure WHEN 'count' THEN true"
+"                                          WHEN 'sum' THEN x.amount <> 0 ELSE x.points <> 0 END)"
+"                             OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR x.kind = k.den_kind)"
+"                                 AND CASE k.den_measure WHEN 'count' THEN true"
+"                                          WHEN 'sum' THEN x.amount <> 0 ELSE x.points <> 0 END)"
+"                           THEN x.occurred_at END AS at) v"
+"         WHERE p.participant_id IS NOT NULL"
+"         GROUP BY 1, 2, 3, 4, 7) g"
+" WHERE g.reached_at IS NOT NULL"
+" ORDER BY 1, 2, 4, 3"
+" ON CONFLICT (board_id, period_start, participant_id, contributor_id) DO UPDATE SET"
+"       num = st.num + EXCLUDED.num,"
+"       den = st.den + EXCLUDED.den,"
+"       reached_at = GREATEST(st.reached_at, EXCLUDED.reached_at)";
 
+/* Days that capped rules touch are re-derived from the ledger instead. */
 static const char *const rederive_capped_sql =
-"SELECT salesperf.rederive_days(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day))"
+"SELECT salesperf.rederive(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day))"
 "  FROM (SELECT DISTINCT n.rep_id, " LOCAL_DAY("n") " AS day"
 "          FROM " NEW_ROWS " n CROSS JOIN salesperf.settings s"
 "         WHERE EXISTS (SELECT 1 FROM salesperf.point_rule r"
@@ -104,19 +156,13 @@ static const char *const rederive_capped_sql =
 #define OLD_ONLY  "SELECT rep_id, occurred_at FROM " OLD_ROWS
 #define OLD_AND_NEW OLD_ONLY " UNION " NEW_ONLY
 
+/* rederive() locks the reps, rebuilds their days and refreshes standings. */
 #define REDERIVE(rows) \
-"SELECT salesperf.rederive_days(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day))" \
+"SELECT salesperf.rederive(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day))" \
 TOUCHED_DAYS(rows)
-
-#define REFRESH(rows) \
-"SELECT salesperf.refresh_standings(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day))" \
-TOUCHED_DAYS(rows) " AND EXISTS (SELECT 1 FROM salesperf.leaderboard)"
 
 static const char *const rederive_old_sql = REDERIVE(OLD_ONLY);
 static const char *const rederive_both_sql = REDERIVE(OLD_AND_NEW);
-static const char *const refresh_new_sql = REFRESH(NEW_ONLY);
-static const char *const refresh_old_sql = REFRESH(OLD_ONLY);
-static const char *const refresh_both_sql = REFRESH(OLD_AND_NEW);
 
 static const char *const truncate_sql =
 "TRUNCATE salesperf.capped_award, salesperf.kpi_counter, salesperf.standing";
@@ -129,10 +175,8 @@ typedef struct CachedStatement
 } CachedStatement;
 
 static CachedStatement statements[] = {
-	{&validate_sql}, {&lock_new_sql}, {&lock_old_sql}, {&lock_both_sql},
-	{&merge_sql}, {&rederive_capped_sql}, {&rederive_old_sql},
-	{&rederive_both_sql}, {&refresh_new_sql}, {&refresh_old_sql},
-	{&refresh_both_sql}, {&truncate_sql}
+	{&validate_sql}, {&lock_new_sql}, {&merge_sql}, {&rederive_capped_sql},
+	{&rederive_old_sql}, {&rederive_both_sql}, {&truncate_sql}
 };
 
 static void
@@ -253,7 +297,6 @@ salesperf_ledger_changed(PG_FUNCTION_ARGS)
 			run(&lock_new_sql);
 			run(&merge_sql);
 			run(&rederive_capped_sql);
-			run(&refresh_new_sql);
 		}
 	}
 	else if (TRIGGER_FIRED_BY_UPDATE(event))
@@ -261,18 +304,14 @@ salesperf_ledger_changed(PG_FUNCTION_ARGS)
 		if (!is_empty(trigdata->tg_newtable))
 		{
 			validate_new_rows();
-			run(&lock_both_sql);
 			run(&rederive_both_sql);
-			run(&refresh_both_sql);
 		}
 	}
 	else if (TRIGGER_FIRED_BY_DELETE(event))
 	{
 		if (!is_empty(trigdata->tg_oldtable))
 		{
-			run(&lock_old_sql);
 			run(&rederive_old_sql);
-			run(&refresh_old_sql);
 		}
 	}
 

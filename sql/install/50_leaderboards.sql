@@ -27,20 +27,66 @@ CREATE TABLE salesperf.standing (
     contributor_id bigint NOT NULL,
     num            numeric NOT NULL,
     den            numeric,
-    score          numeric,
-    sort_score     numeric,
+    direction      smallint NOT NULL CHECK (direction IN (1, -1)),
     reached_at     timestamptz,
-    PRIMARY KEY (board_id, period_start, participant_id, contributor_id)
+    score          numeric GENERATED ALWAYS AS
+                   (CASE WHEN den IS NULL THEN num ELSE num / NULLIF(den, 0) END) STORED,
+    sort_score     numeric GENERATED ALWAYS AS
+                   (direction * CASE WHEN den IS NULL THEN num ELSE num / NULLIF(den, 0) END) STORED,
+    -- contributor first: re-derivation replaces one rep's rows of a period
+    PRIMARY KEY (board_id, period_start, contributor_id, participant_id)
 );
 CREATE INDEX standing_rank_idx ON salesperf.standing
     (board_id, period_start, sort_score DESC NULLS LAST, reached_at, participant_id);
-CREATE INDEX standing_contributor_idx ON salesperf.standing (board_id, period_start, contributor_id);
 COMMENT ON TABLE salesperf.standing IS
   'Derived: materialized leaderboard standings per period, maintained by the ledger triggers.';
 COMMENT ON COLUMN salesperf.standing.num IS 'Numerator (or whole value) of the metric for this contributor.';
 COMMENT ON COLUMN salesperf.standing.den IS 'Denominator for avg and ratio metrics.';
-COMMENT ON COLUMN salesperf.standing.sort_score IS 'score, negated when lower is better; ranks sort on it descending.';
+COMMENT ON COLUMN salesperf.standing.direction IS '1 when a higher score is better, -1 when lower is better.';
+COMMENT ON COLUMN salesperf.standing.score IS 'The metric: num, or num / den for avg and ratio metrics.';
+COMMENT ON COLUMN salesperf.standing.sort_score IS 'score x direction; ranks sort on it descending.';
 COMMENT ON COLUMN salesperf.standing.reached_at IS 'occurred_at of the last activity that changed the score in the period (ties go to who reached it first).';
+
+-- Which units' activities count on a board, and for whom: on a rep board
+-- with a unit_scope, the units of the scope's subtree (participant = the
+-- rep); on a unit board, every unit under a participant unit (participant =
+-- that unit).  An unscoped rep board counts every activity and has no rows.
+-- Rebuilt when a board is created and when the org chart changes.
+CREATE TABLE salesperf.board_unit (
+    board_id       integer NOT NULL REFERENCES salesperf.leaderboard (board_id) ON DELETE CASCADE,
+    unit_id        bigint NOT NULL REFERENCES salesperf.unit (unit_id) ON DELETE CASCADE,
+    participant_id bigint,
+    PRIMARY KEY (board_id, unit_id)
+);
+COMMENT ON TABLE salesperf.board_unit IS
+  'Derived: the units whose activities count on each scoped or unit board, and the participant they count for.';
+
+CREATE FUNCTION salesperf.rebuild_board_units(board_ids integer[] DEFAULT NULL)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  DELETE FROM salesperf.board_unit bu WHERE board_ids IS NULL OR bu.board_id = ANY (board_ids);
+  INSERT INTO salesperf.board_unit (board_id, unit_id, participant_id)
+  SELECT b.board_id, t.descendant_id, NULL
+    FROM salesperf.leaderboard b
+    JOIN salesperf.unit_tree t ON t.ancestor_id = b.unit_scope
+   WHERE b.participant = 'rep' AND (board_ids IS NULL OR b.board_id = ANY (board_ids))
+  UNION ALL
+  SELECT b.board_id, t.descendant_id, u.unit_id
+    FROM salesperf.leaderboard b
+    JOIN salesperf.unit u ON u.kind = b.unit_kind
+    JOIN salesperf.unit_tree t ON t.ancestor_id = u.unit_id
+   WHERE b.participant = 'unit' AND (board_ids IS NULL OR b.board_id = ANY (board_ids))
+     AND (b.unit_scope IS NULL OR EXISTS (
+          SELECT 1 FROM salesperf.unit_tree s
+           WHERE s.ancestor_id = b.unit_scope AND s.descendant_id = u.unit_id))
+  -- Nested units of the same kind: an activity counts for the nearest one.
+  ORDER BY 1, 2
+  ON CONFLICT (board_id, unit_id) DO NOTHING;
+$$;
+COMMENT ON FUNCTION salesperf.rebuild_board_units(integer[]) IS
+  'Internal: rebuild salesperf.board_unit for the given boards (NULL: all).';
 
 -- The (board, rep, period) standings that the given (rep, local day) pairs
 -- feed, with the period's local day bounds.
@@ -78,53 +124,45 @@ BEGIN
      WHERE st.board_id = x.board_id AND st.period_start = x.ps AND st.contributor_id = x.rep_id;
 
     INSERT INTO salesperf.standing (board_id, period_start, participant_id, contributor_id,
-                                    num, den, score, sort_score, reached_at)
-    SELECT g.board_id, g.ps, g.participant_id, g.rep_id, g.num, g.den, g.score,
-           CASE WHEN g.higher_is_better THEN g.score ELSE -g.score END, g.reached_at
-      FROM (SELECT x.board_id, x.ps, p.participant_id, x.rep_id, k.higher_is_better,
-                   sum(v.num) AS num, sum(v.den) AS den,
-                   CASE WHEN k.den_measure IS NULL THEN sum(v.num)
-                        ELSE sum(v.num) / NULLIF(sum(v.den), 0) END AS score,
-                   max(CASE WHEN v.num <> 0 OR v.den <> 0 THEN v.at END) AS reached_at
-              FROM salesperf.standing_keys(rep_ids, days, board_ids) x
-              JOIN salesperf.leaderboard b ON b.board_id = x.board_id
-              JOIN salesperf.kpi k ON k.name = b.metric
-              JOIN salesperf.kpi_counter c
-                ON c.rep_id = x.rep_id AND c.day >= x.d0 AND c.day < x.d1
-               AND (k.num_kind IS NULL OR c.kind IN (k.num_kind, k.den_kind))
-             CROSS JOIN LATERAL (
-                   -- what this counter row adds to the metric, and when it last changed it
-                   SELECT CASE WHEN k.num_kind IS NULL OR c.kind = k.num_kind THEN
-                               CASE k.num_measure WHEN 'count' THEN c.activities::numeric
-                                                  WHEN 'sum' THEN c.amount ELSE c.points END
-                               ELSE 0 END AS num,
-                          CASE WHEN k.den_measure IS NULL THEN NULL
-                               WHEN k.den_kind IS NULL OR c.kind = k.den_kind THEN
-                               CASE k.den_measure WHEN 'count' THEN c.activities::numeric
-                                                  WHEN 'sum' THEN c.amount ELSE c.points END
-                               ELSE 0 END AS den,
-                          CASE WHEN k.den_measure IS NOT NULL THEN c.last_at  -- any activity moves a ratio
-                               WHEN k.num_measure = 'count' THEN c.last_at
-                               WHEN k.num_measure = 'sum' THEN c.last_amount_at
-                               ELSE c.last_point_at END AS at) v
-             CROSS JOIN LATERAL (
-                   SELECT x.rep_id AS participant_id
-                    WHERE b.participant = 'rep'
-                      AND (b.unit_scope IS NULL OR EXISTS (
-                           SELECT 1 FROM salesperf.unit_tree t
-                            WHERE t.ancestor_id = b.unit_scope AND t.descendant_id = c.unit_id))
-                   UNION ALL
-                   SELECT t.ancestor_id
-                     FROM salesperf.unit_tree t
-                     JOIN salesperf.unit u ON u.unit_id = t.ancestor_id AND u.kind = b.unit_kind
-                    WHERE b.participant = 'unit' AND t.descendant_id = c.unit_id
-                      AND (b.unit_scope IS NULL OR EXISTS (
-                           SELECT 1 FROM salesperf.unit_tree t2
-                            WHERE t2.ancestor_id = b.unit_scope AND t2.descendant_id = t.ancestor_id))
-                   ) p
-             GROUP BY x.board_id, x.ps, p.participant_id, x.rep_id, k.higher_is_better, k.den_measure
-            HAVING max(CASE WHEN v.num <> 0 OR v.den <> 0 THEN v.at END) IS NOT NULL) g
-     ORDER BY 1, 2, 3, 4;
+                                    num, den, direction, reached_at)
+    SELECT x.board_id, x.ps, p.participant_id, x.rep_id,
+           sum(v.num), sum(v.den), CASE WHEN k.higher_is_better THEN 1 ELSE -1 END,
+           max(v.at)
+      FROM salesperf.standing_keys(rep_ids, days, board_ids) x
+      JOIN salesperf.leaderboard b ON b.board_id = x.board_id
+      JOIN salesperf.kpi k ON k.name = b.metric
+      JOIN salesperf.kpi_counter c
+        ON c.rep_id = x.rep_id AND c.day >= x.d0 AND c.day < x.d1
+       AND (k.num_kind IS NULL OR c.kind IN (k.num_kind, k.den_kind))
+     CROSS JOIN LATERAL (
+           -- What this counter row adds to the metric, and the last time one
+           -- of its activities changed it: count -> any activity, sum -> a
+           -- non-zero amount, points -> non-zero points (see last_* columns).
+           SELECT CASE WHEN k.num_kind IS NULL OR c.kind = k.num_kind THEN
+                       CASE k.num_measure WHEN 'count' THEN c.activities::numeric
+                                          WHEN 'sum' THEN c.amount ELSE c.points END
+                       ELSE 0 END AS num,
+                  CASE WHEN k.den_measure IS NULL THEN NULL
+                       WHEN k.den_kind IS NULL OR c.kind = k.den_kind THEN
+                       CASE k.den_measure WHEN 'count' THEN c.activities::numeric
+                                          WHEN 'sum' THEN c.amount ELSE c.points END
+                       ELSE 0 END AS den,
+                  GREATEST(
+                    CASE WHEN k.num_kind IS NULL OR c.kind = k.num_kind THEN
+                         CASE k.num_measure WHEN 'count' THEN c.last_at
+                                            WHEN 'sum' THEN c.last_amount_at ELSE c.last_point_at END END,
+                    CASE WHEN k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR c.kind = k.den_kind) THEN
+                         CASE k.den_measure WHEN 'count' THEN c.last_at
+                                            WHEN 'sum' THEN c.last_amount_at ELSE c.last_point_at END END
+                  ) AS at) v
+      LEFT JOIN salesperf.board_unit bu ON bu.board_id = b.board_id AND bu.unit_id = c.unit_id
+     CROSS JOIN LATERAL (SELECT CASE WHEN b.participant = 'unit' THEN bu.participant_id
+                                     WHEN b.unit_scope IS NULL OR bu.unit_id IS NOT NULL THEN x.rep_id
+                                END AS participant_id) p
+     WHERE p.participant_id IS NOT NULL
+     GROUP BY x.board_id, x.ps, p.participant_id, x.rep_id, k.higher_is_better
+    HAVING max(v.at) IS NOT NULL
+     ORDER BY 1, 2, 4, 3;
 END
 $$;
 COMMENT ON FUNCTION salesperf.refresh_standings(bigint[], date[], integer[]) IS
@@ -172,6 +210,7 @@ BEGIN
     INSERT INTO salesperf.leaderboard (name, metric, participant, period, unit_scope, unit_kind)
     VALUES (name, metric, participant, period, unit_scope, unit_kind)
     RETURNING board_id INTO id;
+    PERFORM salesperf.rebuild_board_units(ARRAY[id]);
 
     -- Build its standings from the counters of every (rep, day) recorded so far.
     PERFORM salesperf.refresh_standings(array_agg(k.rep_id), array_agg(k.day), ARRAY[id])
@@ -345,7 +384,7 @@ BEGIN
       JOIN salesperf.leaderboard b ON b.board_id = st.board_id AND b.participant = 'rep'
       JOIN salesperf.rep r ON r.rep_id = st.participant_id AND r.active
      WHERE st.board_id = rank_in.board_id AND st.period_start = ps
-       AND st.participant_id = rank_in.participant_id;
+       AND st.contributor_id = rank_in.participant_id AND st.participant_id = rank_in.participant_id;
     IF mine > 0 THEN
         RETURN QUERY
         SELECT 1 + pg_catalog.count(*)

@@ -166,16 +166,21 @@ $$;
 CREATE TRIGGER point_rule_changed AFTER INSERT OR UPDATE OR DELETE ON salesperf.point_rule
     FOR EACH ROW EXECUTE FUNCTION salesperf.point_rule_changed();
 
--- Re-parenting a unit or changing its kind changes who scores on unit boards
--- and which activities fall inside a board's scope: rebuild the standings.
+-- A new unit, a re-parented unit or a unit of another kind changes which
+-- activities count on scoped and unit boards: rebuild the board-unit map and,
+-- unless only units were added, every standing.
 CREATE FUNCTION salesperf.org_changed()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM salesperf.leaderboard) THEN
-        PERFORM salesperf.lock_reps(NULL::bigint[] || ARRAY(SELECT generate_series(1, 65)::bigint));
+    IF NOT EXISTS (SELECT 1 FROM salesperf.leaderboard) THEN
+        RETURN NULL;
+    END IF;
+    PERFORM pg_catalog.pg_advisory_xact_lock(1936483696, 0);   -- the whole ledger
+    PERFORM salesperf.rebuild_board_units();
+    IF TG_OP = 'UPDATE' THEN
         DELETE FROM salesperf.standing;
         PERFORM salesperf.refresh_standings(array_agg(k.rep_id), array_agg(k.day))
            FROM (SELECT DISTINCT c.rep_id, c.day FROM salesperf.kpi_counter c) k;
@@ -183,7 +188,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER org_changed AFTER UPDATE OF parent_id, kind ON salesperf.unit
+CREATE TRIGGER org_changed AFTER INSERT OR UPDATE OF parent_id, kind ON salesperf.unit
     FOR EACH STATEMENT EXECUTE FUNCTION salesperf.org_changed();
 
 -- Rebuild every derived table from the ledger.
