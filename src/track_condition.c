@@ -52,6 +52,7 @@ typedef struct ConditionCheck
 	Relation	rel;
 	const char *condition;		/* as written by the user */
 	const char *query;			/* CONDITION_PREFIX || condition */
+	const char *table;			/* the table's qualified name, for messages */
 	bool		own_error;		/* the error being raised names the condition */
 } ConditionCheck;
 
@@ -66,7 +67,7 @@ invalid_condition(ConditionCheck *check, const char *detail)
 			 errmsg("invalid track condition \"%s\"", check->condition),
 			 errdetail("%s", detail),
 			 errhint("A condition is one boolean expression over the columns of table %s, such as status = 'won'.",
-					 RelationGetRelationName(check->rel))));
+					 check->table)));
 }
 
 int
@@ -114,8 +115,7 @@ condition_error_context(void *arg)
 		internalerrquery(check->condition);
 	}
 	if (!check->own_error)
-		errcontext("track condition \"%s\" on table %s",
-				   check->condition, RelationGetRelationName(check->rel));
+		errcontext("track condition \"%s\" on table %s", check->condition, check->table);
 }
 
 /* Refuse what analysis would either run (subqueries) or misreport. */
@@ -157,8 +157,7 @@ column_not_found(ParseState *pstate, ColumnRef *cref, Node *var)
 		check->own_error = true;
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of table %s does not exist",
-						first, RelationGetRelationName(rel)),
+				 errmsg("column \"%s\" of table %s does not exist", first, check->table),
 				 errdetail("The track condition is \"%s\".", check->condition),
 				 parser_errposition(pstate, cref->location)));
 	}
@@ -173,8 +172,7 @@ column_not_found(ParseState *pstate, ColumnRef *cref, Node *var)
 	{
 		List	   *qualifier = list_copy_head(cref->fields, nfields - 1);
 		char	   *detail = psprintf("A condition may only use columns of table %s, not of \"%s\".",
-									  RelationGetRelationName(rel),
-									  NameListToString(qualifier));
+									  check->table, NameListToString(qualifier));
 
 		invalid_condition(check, detail);
 	}
@@ -196,7 +194,7 @@ reject_analysed_nodes(Node *node, void *context)
 		if (var->varattno <= 0 || var->varlevelsup != 0)
 			invalid_condition(check,
 							  psprintf("A condition may only use columns of table %s, not its whole row or system columns.",
-									   RelationGetRelationName(check->rel)));
+									   check->table));
 		return false;
 	}
 	if (IsA(node, Param))
@@ -222,6 +220,8 @@ track_normalize_condition(Relation rel, const char *condition)
 	check.condition = condition;
 	check.query = psprintf(CONDITION_PREFIX "%s", condition);
 	check.own_error = false;
+	check.table = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+											 RelationGetRelationName(rel));
 
 	errcb.callback = condition_error_context;
 	errcb.arg = &check;
@@ -241,8 +241,10 @@ track_normalize_condition(Relation rel, const char *condition)
 		select->valuesLists != NIL || select->sortClause != NIL ||
 		select->limitOffset != NULL || select->limitCount != NULL ||
 		select->lockingClause != NIL || select->withClause != NULL ||
-		select->distinctClause != NIL || list_length(select->targetList) != 1)
+		select->distinctClause != NIL)
 		invalid_condition(&check, "A condition must be a single expression, without FROM, WHERE or other clauses.");
+	if (list_length(select->targetList) != 1)
+		invalid_condition(&check, "A condition must be exactly one expression.");
 	target = linitial_node(ResTarget, select->targetList);
 	if (target->name != NULL || target->indirection != NIL)
 		invalid_condition(&check, "A condition must be a single expression, without an alias.");
