@@ -115,35 +115,56 @@ $$;
 COMMENT ON FUNCTION salesperf.rederive(bigint[], date[]) IS
   'Internal: re-derive awards, counters and standings of the given (rep, local day) pairs.';
 
--- A membership change re-attributes the rep's activities in the changed range.
+-- A membership change re-attributes the rep's activities in the changed
+-- range.  Statement-level, so loading many memberships costs one pass.
 CREATE FUNCTION salesperf.membership_changed()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    changed tstzrange;
-    rep bigint;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        changed := NEW.during; rep := NEW.rep_id;
+        PERFORM salesperf.rederive(array_agg(k.rep_id), array_agg(k.day))
+           FROM (SELECT DISTINCT a.rep_id, (a.occurred_at AT TIME ZONE s.time_zone)::date AS day
+                   FROM membership_new ch
+                   JOIN salesperf.activity a
+                     ON a.rep_id = ch.rep_id AND a.occurred_at >= pg_catalog.lower(ch.during)
+                    AND a.occurred_at < COALESCE(pg_catalog.upper(ch.during), 'infinity')
+                  CROSS JOIN salesperf.settings s) k
+         HAVING count(*) > 0;
     ELSIF TG_OP = 'DELETE' THEN
-        changed := OLD.during; rep := OLD.rep_id;
+        PERFORM salesperf.rederive(array_agg(k.rep_id), array_agg(k.day))
+           FROM (SELECT DISTINCT a.rep_id, (a.occurred_at AT TIME ZONE s.time_zone)::date AS day
+                   FROM membership_old ch
+                   JOIN salesperf.activity a
+                     ON a.rep_id = ch.rep_id AND a.occurred_at >= pg_catalog.lower(ch.during)
+                    AND a.occurred_at < COALESCE(pg_catalog.upper(ch.during), 'infinity')
+                  CROSS JOIN salesperf.settings s) k
+         HAVING count(*) > 0;
     ELSE
-        IF NEW.rep_id <> OLD.rep_id THEN
-            PERFORM salesperf.rederive(array_agg(d.rep_id), array_agg(d.day))
-               FROM salesperf.activity_days(ARRAY[OLD.rep_id, NEW.rep_id], OLD.during + NEW.during) d;
-            RETURN NULL;
-        END IF;
-        changed := pg_catalog.range_merge(OLD.during, NEW.during); rep := NEW.rep_id;
+        PERFORM salesperf.rederive(array_agg(k.rep_id), array_agg(k.day))
+           FROM (SELECT DISTINCT a.rep_id, (a.occurred_at AT TIME ZONE s.time_zone)::date AS day
+                   FROM (SELECT rep_id, during FROM membership_old
+                         UNION ALL
+                         SELECT rep_id, during FROM membership_new) ch
+                   JOIN salesperf.activity a
+                     ON a.rep_id = ch.rep_id AND a.occurred_at >= pg_catalog.lower(ch.during)
+                    AND a.occurred_at < COALESCE(pg_catalog.upper(ch.during), 'infinity')
+                  CROSS JOIN salesperf.settings s) k
+         HAVING count(*) > 0;
     END IF;
-    PERFORM salesperf.rederive(array_agg(d.rep_id), array_agg(d.day))
-       FROM salesperf.activity_days(ARRAY[rep], changed) d;
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER membership_changed AFTER INSERT OR UPDATE OR DELETE ON salesperf.membership
-    FOR EACH ROW EXECUTE FUNCTION salesperf.membership_changed();
+CREATE TRIGGER membership_inserted AFTER INSERT ON salesperf.membership
+    REFERENCING NEW TABLE AS membership_new
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.membership_changed();
+CREATE TRIGGER membership_updated AFTER UPDATE ON salesperf.membership
+    REFERENCING OLD TABLE AS membership_old NEW TABLE AS membership_new
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.membership_changed();
+CREATE TRIGGER membership_deleted AFTER DELETE ON salesperf.membership
+    REFERENCING OLD TABLE AS membership_old
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.membership_changed();
 
 -- A rule change re-derives the activities it touches, at once.
 CREATE FUNCTION salesperf.point_rule_changed()
