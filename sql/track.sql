@@ -168,13 +168,15 @@ SELECT kind, source_key, source FROM salesperf.activity WHERE source_key = '6' A
 ALTER TABLE prospects RENAME TO leads;
 
 -- Bad input: an ERROR with a specific SQLSTATE, and nothing changes (no
--- registration, no trigger, no activity, the deals table still there).
+-- registration, no trigger, no activity, the deals table still there, and
+-- the same deals).
 CREATE TEMP TABLE baseline AS
 SELECT (SELECT string_agg(t.source || '/' || t.kind, ', ' ORDER BY t.tracked_id) FROM salesperf.tracked_source t) AS registrations,
        (SELECT count(*) FROM pg_catalog.pg_trigger g WHERE g.tgname LIKE 'salesperf\_track\_%') AS triggers,
        (SELECT count(*) FROM salesperf.activity) AS activities,
        (SELECT count(*) FROM salesperf.kpi_counter) AS counters,
-       to_regclass('public.deals') IS NOT NULL AS deals_exist;
+       to_regclass('public.deals') IS NOT NULL AS deals_exist,
+       (SELECT sum(d.amount) FROM deals d) AS deal_amounts;
 CREATE FUNCTION pg_temp.unchanged() RETURNS text
 LANGUAGE sql AS $$
   SELECT CASE WHEN b::text = n::text THEN 'nothing changed' ELSE 'CHANGED: ' || n::text END
@@ -183,7 +185,8 @@ LANGUAGE sql AS $$
                  (SELECT count(*) FROM pg_catalog.pg_trigger g WHERE g.tgname LIKE 'salesperf\_track\_%'),
                  (SELECT count(*) FROM salesperf.activity),
                  (SELECT count(*) FROM salesperf.kpi_counter),
-                 to_regclass('public.deals') IS NOT NULL) n
+                 to_regclass('public.deals') IS NOT NULL,
+                 (SELECT sum(d.amount) FROM public.deals d)) n
 $$;
 SELECT * FROM baseline;
 CREATE TABLE notes (body text);
@@ -237,6 +240,12 @@ SELECT pg_temp.unchanged();
 SELECT salesperf.track('won_view', 'deal_lost', 'owner_id', 'closed_at');
 SELECT pg_temp.unchanged();
 SELECT salesperf.track('salesperf.activity', 'bonus', 'rep_id', 'occurred_at');
+SELECT pg_temp.unchanged();
+-- a tracked table refuses rows the ledger would refuse: a rep salesperf does
+-- not know (42704), a negative amount (22003)
+INSERT INTO deals VALUES (8, 99, 100, 'won', '2024-03-21 10:00');
+SELECT pg_temp.unchanged();
+UPDATE deals SET amount = -100 WHERE id = 2;
 SELECT pg_temp.unchanged();
 -- only the table's owner may track or untrack it (42501)
 SET ROLE regress_salesperf_intruder;

@@ -197,7 +197,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION salesperf.track(regclass, text, name, name, name, name, text, boolean) IS
-  'Watch a CRM table: every row for which `condition` holds becomes one activity of `kind` (rep, time and amount from the named columns, amount 1 without one; source = the table''s name, source_key = the key column, by default the single-column primary key), and the activity appears, changes and disappears as rows are inserted, updated, deleted or truncated. Rows whose rep, time or key is NULL are not activities. Owner only; the condition is validated and stored normalized. With backfill, existing rows are recorded at once; returns how many activities that wrote.';
+  'Watch a CRM table: every row for which `condition` holds becomes one activity of `kind` (rep, time and amount from the named columns, amount 1 without one; source = the table''s name, source_key = the key column, by default the single-column primary key), and the activity appears, changes and disappears as rows are inserted, updated, deleted or truncated. Rows whose rep, time or key is NULL are not activities; a rep missing from salesperf.rep or a negative amount makes the CRM statement fail, as record() would. Owner only; the condition is validated and stored normalized. With backfill, existing rows are recorded at once; returns how many activities that wrote.';
 
 CREATE FUNCTION salesperf.untrack(source regclass, kind text)
 RETURNS void
