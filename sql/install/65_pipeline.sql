@@ -703,6 +703,12 @@ AS $$
                         ELSE lower(x.during) - c.closes_at END
           LIMIT 1) m ON true
    WHERE c.closes_at >= lo AND c.closes_at < hi
+     -- The same condition on indexed columns alone (closed_at is set exactly
+     -- while the stage is closed), so a bitmap OR of two index scans applies.
+     AND (   (o.closed_at >= lo AND o.closed_at < hi)
+          OR (o.closed_at IS NULL
+              AND o.expected_close >= (lo AT TIME ZONE st.time_zone)::date
+              AND o.expected_close <  (hi AT TIME ZONE st.time_zone)::date))
 $$;
 COMMENT ON FUNCTION salesperf.forecast_deals(timestamptz, timestamptz) IS
   'Internal: opportunities closing (closed_at, or expected_close for open deals) in [lo, hi), with the unit each counts for and its weight (1 won, 0 lost, stage probability open).';
