@@ -88,7 +88,7 @@ CREATE TRIGGER stage_check BEFORE INSERT OR UPDATE ON salesperf.stage
     FOR EACH ROW EXECUTE FUNCTION salesperf.stage_check();
 
 CREATE FUNCTION salesperf.set_stage(stage text, probability numeric, category text,
-                                    is_won boolean DEFAULT false, is_closed boolean DEFAULT NULL,
+                                    is_won boolean DEFAULT NULL, is_closed boolean DEFAULT NULL,
                                     sort_order integer DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql VOLATILE
@@ -112,14 +112,15 @@ BEGIN
     ON CONFLICT (stage) DO UPDATE SET
         probability = EXCLUDED.probability,
         category    = EXCLUDED.category,
-        is_won      = EXCLUDED.is_won,
-        is_closed   = EXCLUDED.is_closed,
+        -- Flags not given keep their value; a stage made won is closed.
+        is_won      = COALESCE(set_stage.is_won, s.is_won),
+        is_closed   = COALESCE(set_stage.is_closed, CASE WHEN set_stage.is_won THEN true END, s.is_closed),
         sort_order  = COALESCE(set_stage.sort_order, s.sort_order);
     RETURN set_stage.stage;
 END
 $$;
 COMMENT ON FUNCTION salesperf.set_stage(text, numeric, text, boolean, boolean, integer) IS
-  'Add or change a stage (is_closed defaults to is_won, sort_order to the end of the funnel). Probability outside 0 to 1 raises 22003.';
+  'Add or change a stage. A new stage is open unless is_won or is_closed says otherwise (a won stage is closed) and goes to the end of the funnel; for an existing stage, flags and sort_order not given keep their value. Probability outside 0 to 1 raises 22003.';
 
 -- Opportunities ---------------------------------------------------------------
 

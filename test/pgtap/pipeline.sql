@@ -2,7 +2,7 @@
 -- sums (each unit = its children + its own deals), adjustments, snapshots,
 -- and every bad input with its SQLSTATE.
 BEGIN;
-SELECT plan(103);
+SELECT plan(105);
 SET LOCAL timezone = 'UTC';
 
 SELECT has_table('salesperf', 'stage', 'stage table exists');
@@ -129,7 +129,10 @@ SELECT lives_ok($$SELECT salesperf.upsert_opportunity('crm', '115', 2, 3000, 've
 SELECT lives_ok($$SELECT salesperf.set_stage('verbal', 1, 'closed', is_won => true)$$, 'verbal now means won');
 SELECT is((SELECT kind FROM salesperf.activity WHERE source_key = 'crm:115'), 'deal_won', 'its deal is won');
 SELECT isnt((SELECT closed_at FROM salesperf.opportunity WHERE source_key = '115'), NULL, 'and closed');
-SELECT lives_ok($$SELECT salesperf.set_stage('verbal', 0.9, 'commit', is_won => false)$$, 'verbal is open again');
+SELECT lives_ok($$SELECT salesperf.set_stage('verbal', 0.9, 'commit', is_won => false, is_closed => false)$$,
+                'verbal is open again');
+SELECT lives_ok($$SELECT salesperf.set_stage('closed_lost', 0, 'omitted')$$, 'flags not given are kept');
+SELECT ok((SELECT is_closed AND NOT is_won FROM salesperf.stage WHERE stage = 'closed_lost'), 'closed_lost is still lost');
 SELECT is((SELECT count(*)::int FROM salesperf.activity WHERE source_key = 'crm:115'), 0, 'the activity goes');
 DELETE FROM salesperf.opportunity WHERE source_key = '115';
 
