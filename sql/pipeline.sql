@@ -187,6 +187,15 @@ SELECT source_key, rep_id, amount, stage FROM salesperf.opportunity
  WHERE source = 'public.crm_deal' ORDER BY source_key;
 SELECT kind, amount, source_key
   FROM salesperf.activity WHERE source_key LIKE 'public.crm_deal:%' ORDER BY source_key;
+-- A row without an owner is not a deal yet; once assigned, it is mirrored,
+-- and it leaves the mirror again if the owner is cleared.
+INSERT INTO crm_deal VALUES (6, NULL, 1500, 'prospecting', '2027-01-10', '2026-11-13 09:00', NULL);
+SELECT count(*) AS mirrored_6 FROM salesperf.opportunity WHERE source = 'public.crm_deal' AND source_key = '6';
+UPDATE crm_deal SET owner_id = 2 WHERE id = 6;
+SELECT source_key, rep_id, amount, stage FROM salesperf.opportunity
+ WHERE source = 'public.crm_deal' AND source_key = '6';
+UPDATE crm_deal SET owner_id = NULL WHERE id = 6;
+SELECT count(*) AS mirrored_6 FROM salesperf.opportunity WHERE source = 'public.crm_deal' AND source_key = '6';
 SELECT relation, source, key_column, stage_column, closed_column FROM salesperf.opportunity_source;
 
 -- A CRM stage salesperf does not know stops the CRM's write: the mirror is

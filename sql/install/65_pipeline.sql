@@ -395,7 +395,7 @@ CREATE TABLE salesperf.opportunity_source (
     tracked_by            name NOT NULL DEFAULT CURRENT_USER
 );
 COMMENT ON TABLE salesperf.opportunity_source IS
-  'CRM tables mirrored into salesperf.opportunity by salesperf.track_opportunities(); remove with salesperf.untrack_opportunities().';
+  'CRM tables mirrored into salesperf.opportunity by salesperf.track_opportunities(); remove with salesperf.untrack_opportunities(). Column names are used as stored: after renaming a column, untrack and track again.';
 COMMENT ON COLUMN salesperf.opportunity_source.relation IS 'The CRM table.';
 COMMENT ON COLUMN salesperf.opportunity_source.source IS 'Source name its opportunities carry: the schema-qualified table name when it was tracked.';
 COMMENT ON COLUMN salesperf.opportunity_source.key_column IS 'Column holding the deal''s unique key (becomes source_key).';
@@ -409,24 +409,24 @@ COMMENT ON COLUMN salesperf.opportunity_source.tracked_at IS 'When tracking star
 COMMENT ON COLUMN salesperf.opportunity_source.tracked_by IS 'Who started it.';
 SELECT pg_catalog.pg_extension_config_dump('salesperf.opportunity_source', '');
 
--- The SQL that mirrors rows of `rows_from` (the CRM table or one of its
--- transition tables) into salesperf.opportunity: an UPDATE of the deals
--- already mirrored, then an INSERT of the new ones.  $1 is the source name.
-CREATE FUNCTION salesperf.opportunity_source_sql(reg salesperf.opportunity_source, rows_from text)
-RETURNS text[]
+-- The deals among the rows of `rows_from` (the CRM table or one of its
+-- transition tables), as the columns of an opportunity.  A row without a
+-- key, a rep or a stage is not (yet) a deal: an unassigned lead, say.
+CREATE FUNCTION salesperf.opportunity_source_rows(reg salesperf.opportunity_source, rows_from text)
+RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     close_type regtype;
-    src        text;
 BEGIN
     SELECT a.atttypid::regtype INTO close_type
       FROM pg_catalog.pg_attribute a
      WHERE a.attrelid = reg.relation AND a.attname = reg.expected_close_column AND NOT a.attisdropped;
 
-    src := format('SELECT (t.%I)::text AS source_key, (t.%I)::bigint AS rep_id, (t.%I)::numeric AS amount, '
-                  '(t.%I)::text AS stage, %s AS expected_close, %s AS opened_at, %s AS closed_at FROM %s t',
+    RETURN format('SELECT (t.%1$I)::text AS source_key, (t.%2$I)::bigint AS rep_id, (t.%3$I)::numeric AS amount, '
+                  '(t.%4$I)::text AS stage, %5$s AS expected_close, %6$s AS opened_at, %7$s AS closed_at '
+                  'FROM %8$s t WHERE (t.%1$I) IS NOT NULL AND (t.%2$I) IS NOT NULL AND (t.%4$I) IS NOT NULL',
                   reg.key_column, reg.rep_column, reg.amount_column, reg.stage_column,
                   CASE WHEN reg.expected_close_column IS NULL THEN 'NULL::date'
                        WHEN close_type = 'timestamp with time zone'::regtype
@@ -438,6 +438,22 @@ BEGIN
                   CASE WHEN reg.closed_column IS NULL THEN 'NULL::timestamptz'
                        ELSE format('(t.%I)::timestamptz', reg.closed_column) END,
                   rows_from);
+END
+$$;
+COMMENT ON FUNCTION salesperf.opportunity_source_rows(salesperf.opportunity_source, text) IS
+  'Internal: SELECT of the deals (rows with a key, a rep and a stage) of a tracked CRM table or its transition table, as opportunity columns (identifiers quoted with %I).';
+
+-- The SQL that mirrors the deals of `rows_from` into salesperf.opportunity:
+-- an UPDATE of the deals already mirrored, then an INSERT of the new ones.
+-- $1 is the source name.
+CREATE FUNCTION salesperf.opportunity_source_sql(reg salesperf.opportunity_source, rows_from text)
+RETURNS text[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    src text := salesperf.opportunity_source_rows(reg, rows_from);
+BEGIN
     RETURN ARRAY[
         format('UPDATE salesperf.opportunity AS o
                    SET rep_id = s.rep_id, amount = s.amount, stage = s.stage,
@@ -486,15 +502,16 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        -- Deals gone from the CRM table (or whose key changed).
+        -- Deals gone from the CRM table, or no longer deals (key changed,
+        -- rep or stage cleared).
         EXECUTE format('DELETE FROM salesperf.opportunity o
                          WHERE o.source = $1
-                           AND o.source_key IN (SELECT (t.%1$I)::text FROM salesperf_old t)
-                           %2$s',
+                           AND o.source_key IN (SELECT (t.%I)::text FROM salesperf_old t)
+                           %s',
                        reg.key_column,
                        CASE WHEN TG_OP = 'UPDATE' THEN
-                           format('AND NOT EXISTS (SELECT 1 FROM salesperf_new t WHERE (t.%I)::text = o.source_key)',
-                                  reg.key_column)
+                           format('AND NOT EXISTS (SELECT 1 FROM (%s) s WHERE s.source_key = o.source_key)',
+                                  salesperf.opportunity_source_rows(reg, 'salesperf_new'))
                        ELSE '' END)
           USING reg.source;
     END IF;
@@ -623,8 +640,8 @@ BEGIN
 
     -- Backfill: the mirror becomes exactly the table's current deals.
     EXECUTE format('DELETE FROM salesperf.opportunity o WHERE o.source = $1
-                      AND NOT EXISTS (SELECT 1 FROM %s t WHERE (t.%I)::text = o.source_key)',
-                   tbl, key_column)
+                      AND NOT EXISTS (SELECT 1 FROM (%s) s WHERE s.source_key = o.source_key)',
+                   salesperf.opportunity_source_rows(reg, tbl::text))
       USING reg.source;
     FOREACH stmt IN ARRAY salesperf.opportunity_source_sql(reg, tbl::text) LOOP
         EXECUTE stmt USING reg.source;
@@ -634,7 +651,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION salesperf.track_opportunities(regclass, name, name, name, name, name, name, name) IS
-  'Mirror a CRM deals table into salesperf.opportunity (source = its schema-qualified name): backfills the existing rows, then triggers follow every insert, update, delete and truncate. Only the table''s owner may; returns the number of opportunities mirrored.';
+  'Mirror a CRM deals table into salesperf.opportunity (source = its schema-qualified name, source_key = the unique key column): backfills the existing rows, then triggers follow every insert, update, delete and truncate. Rows without a rep or a stage are not deals (yet); an unknown rep or stage fails the CRM''s statement (42704). Only the table''s owner may; returns the number of opportunities mirrored.';
 
 CREATE FUNCTION salesperf.untrack_opportunities(source regclass, forget boolean DEFAULT false)
 RETURNS bigint
