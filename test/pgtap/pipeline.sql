@@ -28,10 +28,11 @@ SELECT is((SELECT count(*)::int FROM pg_catalog.pg_proc p
             WHERE p.pronamespace = 'salesperf'::regnamespace
               AND p.proname IN ('stage_check', 'set_stage', 'opportunity_check', 'opportunity_activities',
                                 'opportunity_truncated', 'stage_changed', 'upsert_opportunity',
-                                'opportunity_source_sql', 'opportunity_source_changed', 'track_opportunities',
+                                'opportunity_source_rows', 'opportunity_source_sql', 'opportunity_source_changed',
+                                'track_opportunities',
                                 'untrack_opportunities', 'forecast_deals', 'adjust_forecast', 'forecast',
                                 'cumulative_forecast', 'snapshot_forecast')
-              AND pg_catalog.obj_description(p.oid, 'pg_proc') IS NOT NULL), 16,
+              AND pg_catalog.obj_description(p.oid, 'pg_proc') IS NOT NULL), 17,
           'every pipeline function has a comment');
 SELECT is((SELECT count(*)::int FROM pg_catalog.pg_proc p
             WHERE p.pronamespace = 'salesperf'::regnamespace AND p.prolang <> 13  -- not C
