@@ -19,6 +19,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/tuplestore.h"
 
 PG_FUNCTION_INFO_V1(salesperf_ledger_changed);
@@ -136,10 +137,15 @@ static const char *const merge_sql =
 "       den = st.den + EXCLUDED.den,"
 "       reached_at = GREATEST(st.reached_at, EXCLUDED.reached_at)";
 
-/* Days that capped rules touch are re-derived from the ledger instead. */
+/*
+ * Rows of kinds with a capped rule in force earn in order within their day,
+ * so those kinds' counters for the days touched are re-derived from the
+ * ledger instead (the other kinds' counters are already right).
+ */
 static const char *const rederive_capped_sql =
-"SELECT salesperf.rederive(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day))"
-"  FROM (SELECT DISTINCT n.rep_id, " LOCAL_DAY("n") " AS day"
+"SELECT salesperf.rederive(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day),"
+"                          pg_catalog.array_agg(DISTINCT k.kind))"
+"  FROM (SELECT DISTINCT n.rep_id, " LOCAL_DAY("n") " AS day, n.kind"
 "          FROM " NEW_ROWS " n CROSS JOIN salesperf.settings s"
 "         WHERE EXISTS (SELECT 1 FROM salesperf.point_rule r"
 "                        WHERE r.kind = n.kind AND r.active AND r.daily_cap IS NOT NULL"
@@ -264,6 +270,7 @@ salesperf_ledger_changed(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata;
 	TriggerEvent event;
+	int			guc_nest_level;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -279,9 +286,18 @@ salesperf_ledger_changed(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "salesperf: SPI_connect failed");
 
+	/*
+	 * These statements are short and run once per write: compiling them
+	 * with JIT would cost more than they do.  Restored when we return.
+	 */
+	guc_nest_level = NewGUCNestLevel();
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+
 	if (TRIGGER_FIRED_BY_TRUNCATE(event))
 	{
 		run(&truncate_sql);
+		AtEOXact_GUC(true, guc_nest_level);
 		SPI_finish();
 		return PointerGetDatum(NULL);
 	}
@@ -315,6 +331,7 @@ salesperf_ledger_changed(PG_FUNCTION_ARGS)
 		}
 	}
 
+	AtEOXact_GUC(true, guc_nest_level);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

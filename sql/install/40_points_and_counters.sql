@@ -33,6 +33,7 @@ CREATE TABLE salesperf.capped_award (
     rule_id     integer NOT NULL,
     rep_id      bigint NOT NULL,
     day         date NOT NULL,
+    kind        text NOT NULL,
     points      numeric NOT NULL,
     PRIMARY KEY (activity_id, rule_id)
 );
@@ -73,39 +74,44 @@ SELECT a.activity_id,
        a.kind,
        a.amount,
        a.occurred_at,
-       (SELECT COALESCE(pg_catalog.sum(r.points + r.points_per_amount * a.amount), 0)
-          FROM salesperf.point_rule r
-         WHERE r.kind = a.kind AND r.active AND r.daily_cap IS NULL
-           AND r.valid @> a.occurred_at)
-       + (SELECT COALESCE(pg_catalog.sum(c.points), 0)
-            FROM salesperf.capped_award c
-           WHERE c.activity_id = a.activity_id)
+       uncapped.points + capped.points
        + CASE WHEN a.kind = 'bonus' THEN a.amount ELSE 0 END AS points
   FROM salesperf.activity a
  CROSS JOIN salesperf.settings s
   LEFT JOIN salesperf.membership m
-         ON m.rep_id = a.rep_id AND m.during @> a.occurred_at;
+         ON m.rep_id = a.rep_id AND m.during @> a.occurred_at
+ CROSS JOIN LATERAL (
+       SELECT COALESCE(pg_catalog.sum(r.points + r.points_per_amount * a.amount), 0) AS points
+         FROM salesperf.point_rule r
+        WHERE r.kind = a.kind AND r.active AND r.daily_cap IS NULL
+          AND r.valid @> a.occurred_at) uncapped
+ CROSS JOIN LATERAL (
+       SELECT COALESCE(pg_catalog.sum(c.points), 0) AS points
+         FROM salesperf.capped_award c
+        WHERE c.activity_id = a.activity_id) capped;
 COMMENT ON VIEW salesperf.scored_activity IS
   'Every activity with the unit it counts for, its local day and the points it earned (all rules, caps and bonus).';
 
 -- Re-derive capped awards and counters of the given (rep, local day) pairs
 -- from the ledger.  Callers lock the reps first (see lock_reps) and refresh
 -- standings afterwards.
-CREATE FUNCTION salesperf.rederive_days(rep_ids bigint[], days date[])
+CREATE FUNCTION salesperf.rederive_days(rep_ids bigint[], days date[], kinds text[] DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     tz text := (SELECT s.time_zone FROM salesperf.settings s);
 BEGIN
     DELETE FROM salesperf.capped_award c
      USING (SELECT DISTINCT * FROM unnest(rep_ids, days)) AS k(rep_id, day)
-     WHERE c.rep_id = k.rep_id AND c.day = k.day;
+     WHERE c.rep_id = k.rep_id AND c.day = k.day
+       AND (kinds IS NULL OR c.kind = ANY (kinds));
 
-    INSERT INTO salesperf.capped_award (activity_id, rule_id, rep_id, day, points)
-    SELECT t.activity_id, t.rule_id, t.rep_id, t.day, t.earned
-      FROM (SELECT a.activity_id, r.rule_id, a.rep_id, k.day,
+    INSERT INTO salesperf.capped_award (activity_id, rule_id, rep_id, day, kind, points)
+    SELECT t.activity_id, t.rule_id, t.rep_id, t.day, t.kind, t.earned
+      FROM (SELECT a.activity_id, r.rule_id, a.rep_id, k.day, a.kind,
                    LEAST(x.raw, GREATEST(0, r.daily_cap - COALESCE(sum(x.raw) OVER (
                          PARTITION BY a.rep_id, k.day, r.rule_id
                          ORDER BY a.occurred_at, a.activity_id
@@ -118,12 +124,14 @@ BEGIN
               JOIN salesperf.point_rule r
                 ON r.kind = a.kind AND r.active AND r.daily_cap IS NOT NULL
                AND r.valid @> a.occurred_at
-             CROSS JOIN LATERAL (SELECT r.points + r.points_per_amount * a.amount AS raw) x) t
+             CROSS JOIN LATERAL (SELECT r.points + r.points_per_amount * a.amount AS raw) x
+             WHERE kinds IS NULL OR a.kind = ANY (kinds)) t
      WHERE t.earned <> 0;
 
     DELETE FROM salesperf.kpi_counter c
      USING (SELECT DISTINCT * FROM unnest(rep_ids, days)) AS k(rep_id, day)
-     WHERE c.rep_id = k.rep_id AND c.day = k.day;
+     WHERE c.rep_id = k.rep_id AND c.day = k.day
+       AND (kinds IS NULL OR c.kind = ANY (kinds));
 
     INSERT INTO salesperf.kpi_counter (rep_id, unit_id, day, kind, activities, amount, points,
                                        last_at, last_amount_at, last_point_at)
@@ -136,12 +144,13 @@ BEGIN
         ON sa.rep_id = k.rep_id AND sa.day = k.day
        AND sa.occurred_at >= (k.day::timestamp AT TIME ZONE tz)
        AND sa.occurred_at <  ((k.day + 1)::timestamp AT TIME ZONE tz)
+     WHERE kinds IS NULL OR sa.kind = ANY (kinds)
      GROUP BY sa.rep_id, sa.day, sa.kind, sa.unit_id
      ORDER BY sa.rep_id, sa.day, sa.kind, sa.unit_id;
 END
 $$;
-COMMENT ON FUNCTION salesperf.rederive_days(bigint[], date[]) IS
-  'Internal: rebuild capped awards and KPI counters of the given (rep, local day) pairs from the ledger.';
+COMMENT ON FUNCTION salesperf.rederive_days(bigint[], date[], text[]) IS
+  'Internal: rebuild capped awards and KPI counters of the given (rep, local day) pairs (of the given kinds, or all) from the ledger.';
 
 -- Serialize derived-state changes per rep (never per team): every writer
 -- locks the reps it touches before reading counters.  A statement touching

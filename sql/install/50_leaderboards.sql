@@ -117,6 +117,7 @@ CREATE FUNCTION salesperf.refresh_standings(rep_ids bigint[], days date[], board
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
     DELETE FROM salesperf.standing st

@@ -94,10 +94,11 @@ COMMENT ON FUNCTION salesperf.activity_days(bigint[], tstzrange, text[]) IS
   'Internal: distinct (rep, local day) pairs of activities in a time range.';
 
 -- Re-derive everything fed by the given (rep, day) pairs.
-CREATE FUNCTION salesperf.rederive(rep_ids bigint[], days date[])
+CREATE FUNCTION salesperf.rederive(rep_ids bigint[], days date[], kinds text[] DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     reps bigint[] := (SELECT array_agg(DISTINCT r) FROM unnest(rep_ids) r);
@@ -106,14 +107,14 @@ BEGIN
         RETURN;
     END IF;
     PERFORM salesperf.lock_reps(reps);
-    PERFORM salesperf.rederive_days(rep_ids, days);
+    PERFORM salesperf.rederive_days(rep_ids, days, kinds);
     IF EXISTS (SELECT 1 FROM salesperf.leaderboard) THEN
         PERFORM salesperf.refresh_standings(rep_ids, days);
     END IF;
 END
 $$;
-COMMENT ON FUNCTION salesperf.rederive(bigint[], date[]) IS
-  'Internal: re-derive awards, counters and standings of the given (rep, local day) pairs.';
+COMMENT ON FUNCTION salesperf.rederive(bigint[], date[], text[]) IS
+  'Internal: re-derive awards, counters (of the given kinds, or all) and standings of the given (rep, local day) pairs.';
 
 -- A membership change re-attributes the rep's activities in the changed
 -- range.  Statement-level, so loading many memberships costs one pass.
@@ -217,6 +218,7 @@ CREATE FUNCTION salesperf.recompute()
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
     -- Writers wait; readers keep reading the old state until commit.

@@ -10,7 +10,8 @@
 #
 # PostgreSQL refuses to run as root, so when invoked by root the server
 # (and only the server) runs as the unprivileged user `nobody`; clients
-# connect over TCP as the cluster's superuser `salesperf`.
+# connect over TCP as the cluster's superuser `postgres` (a superuser named
+# salesperf would put the extension's schema first on every search_path).
 set -euo pipefail
 
 BINDIR=$( (/usr/lib/postgresql/15/bin/pg_config --bindir || pg_config --bindir) 2>/dev/null )
@@ -47,7 +48,7 @@ start)
   dir=$(mktemp -d /tmp/salesperf-pg.XXXXXX)
   chmod 755 "$dir"
   [ "$(id -u)" -eq 0 ] && chown "$SERVER_USER" "$dir"
-  as_server "$BINDIR/initdb" -D "$dir/data" -U salesperf --auth=trust \
+  as_server "$BINDIR/initdb" -D "$dir/data" -U postgres --auth=trust \
       --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; exit 1; }
   opts="-c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir -c fsync=off -c full_page_writes=off"
@@ -63,7 +64,7 @@ start)
   cat >"$state" <<STATE
 export PGHOST=127.0.0.1
 export PGPORT=$port
-export PGUSER=salesperf
+export PGUSER=postgres
 export SALESPERF_CLUSTER=$dir
 STATE
   ;;
