@@ -1,7 +1,8 @@
 # Shared by the benchmark scripts in test/bench/: sizes, psql helpers and
 # the results files.  Sourced, never run.  run.sh exports PG* for the
-# throwaway cluster plus BENCH_RESULTS and BENCH_NOTES before running a
-# benchmark script.
+# throwaway cluster plus BENCH_RESULTS, BENCH_NOTES and BENCH_TEMPLATE (the
+# database, salesperf installed, that fresh databases are copied from)
+# before running a benchmark script.
 #
 # Sizes (environment):
 #   BENCH_QUICK=1       small sizes for a run of a few minutes
@@ -57,7 +58,8 @@ time_ms() {
 
 fresh_db() {
   PGOPTIONS='-c client_min_messages=warning' \
-    psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"
+    psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $1" \
+         -c "CREATE DATABASE $1 TEMPLATE ${BENCH_TEMPLATE:-template1}"
 }
 drop_db() { psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)"; }
 
