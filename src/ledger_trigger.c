@@ -48,8 +48,7 @@ static const char *const lock_new_sql =
 
 /*
  * The insert path: score the new rows whose kind has no capped rule in force
- * (uncapped points are a pure function of the row and the rules; this must
- * agree with the points column of salesperf.scored_activity), then add them
+ * (rule_points(), as salesperf.scored_activity does), then add them
  * to the counters and to every board's standings, one upsert per touched
  * key, keys in order.  What a row adds to a standing, and whether it moves
  * reached_at, follows the same rules as refresh_standings() applies to the
@@ -60,19 +59,12 @@ static const char *const merge_sql =
 "WITH s AS (SELECT * FROM salesperf.settings),"
 " scored AS MATERIALIZED ("
 "   SELECT n.rep_id, m.unit_id, n.kind, n.amount, n.occurred_at,"
-"          " LOCAL_DAY("n") " AS day, p.points"
+"          " LOCAL_DAY("n") " AS day,"
+"          salesperf.rule_points(n.kind, n.amount, n.occurred_at) AS points"
 "     FROM " NEW_ROWS " n"
 "    CROSS JOIN s"
 "     LEFT JOIN salesperf.membership m ON m.rep_id = n.rep_id AND m.during @> n.occurred_at"
-"    CROSS JOIN LATERAL ("
-"          SELECT COALESCE(pg_catalog.sum(r.points + r.points_per_amount * n.amount), 0)"
-"                 + CASE WHEN n.kind = 'bonus' THEN n.amount ELSE 0 END AS points"
-"            FROM salesperf.point_rule r"
-"           WHERE r.kind = n.kind AND r.active AND r.daily_cap IS NULL"
-"             AND r.valid @> n.occurred_at) p"
-"    WHERE NOT EXISTS (SELECT 1 FROM salesperf.point_rule r"
-"                       WHERE r.kind = n.kind AND r.active AND r.daily_cap IS NOT NULL"
-"                         AND r.valid @> n.occurred_at)),"
+"    WHERE NOT salesperf.has_capped_rule(n.kind, n.occurred_at)),"
 " counters AS ("
 "   INSERT INTO salesperf.kpi_counter AS c (rep_id, unit_id, day, kind, activities, amount,"
 "                                           points, last_at, last_amount_at, last_point_at)"
@@ -147,9 +139,7 @@ static const char *const rederive_capped_sql =
 "                          pg_catalog.array_agg(DISTINCT k.kind))"
 "  FROM (SELECT DISTINCT n.rep_id, " LOCAL_DAY("n") " AS day, n.kind"
 "          FROM " NEW_ROWS " n CROSS JOIN salesperf.settings s"
-"         WHERE EXISTS (SELECT 1 FROM salesperf.point_rule r"
-"                        WHERE r.kind = n.kind AND r.active AND r.daily_cap IS NOT NULL"
-"                          AND r.valid @> n.occurred_at)) k"
+"         WHERE salesperf.has_capped_rule(n.kind, n.occurred_at)) k"
 " HAVING pg_catalog.count(*) > 0";
 
 /* Every (rep, local day) pair a statement touched, as two arrays. */

@@ -23,7 +23,8 @@ SELECT COALESCE(c.time_zone, 'UTC')              AS time_zone,
        COALESCE(c.currency, 'USD')               AS currency,
        COALESCE(c.currency_scale, 2)             AS currency_scale
   FROM (VALUES (true)) AS one(singleton)
-  LEFT JOIN salesperf.configuration c ON c.singleton = one.singleton;  -- unique: one row
+  LEFT JOIN salesperf.configuration c ON c.singleton = one.singleton
+ LIMIT 1;  -- always exactly one row; the LIMIT tells the planner so
 COMMENT ON VIEW salesperf.settings IS
   'The one row of salesperf settings in force. Change it with salesperf.configure(...).';
 COMMENT ON COLUMN salesperf.settings.time_zone IS 'Time zone whose local midnights bound every period (default UTC).';

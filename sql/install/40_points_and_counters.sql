@@ -64,6 +64,21 @@ COMMENT ON COLUMN salesperf.kpi_counter.last_at IS 'Latest occurred_at among the
 COMMENT ON COLUMN salesperf.kpi_counter.last_amount_at IS 'Latest occurred_at among those with a non-zero amount.';
 COMMENT ON COLUMN salesperf.kpi_counter.last_point_at IS 'Latest occurred_at among those that earned non-zero points.';
 
+-- Uncapped scoring, in C: the rules are read once per query.
+CREATE FUNCTION salesperf.rule_points(kind text, amount numeric, occurred_at timestamptz)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'salesperf_rule_points'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION salesperf.rule_points(text, numeric, timestamptz) IS
+  'Points an activity earns from the active uncapped rules of its kind in force at occurred_at (plus its amount for a bonus).';
+
+CREATE FUNCTION salesperf.has_capped_rule(kind text, occurred_at timestamptz)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'salesperf_has_capped_rule'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION salesperf.has_capped_rule(text, timestamptz) IS
+  'Whether an active capped rule of that kind is in force at that moment.';
+
 -- Every activity with its unit, local day and points: the one definition of
 -- scoring that re-derivation and recompute() share.
 CREATE VIEW salesperf.scored_activity AS
@@ -74,17 +89,11 @@ SELECT a.activity_id,
        a.kind,
        a.amount,
        a.occurred_at,
-       uncapped.points + capped.points
-       + CASE WHEN a.kind = 'bonus' THEN a.amount ELSE 0 END AS points
+       salesperf.rule_points(a.kind, a.amount, a.occurred_at) + capped.points AS points
   FROM salesperf.activity a
  CROSS JOIN salesperf.settings s
   LEFT JOIN salesperf.membership m
          ON m.rep_id = a.rep_id AND m.during @> a.occurred_at
- CROSS JOIN LATERAL (
-       SELECT COALESCE(pg_catalog.sum(r.points + r.points_per_amount * a.amount), 0) AS points
-         FROM salesperf.point_rule r
-        WHERE r.kind = a.kind AND r.active AND r.daily_cap IS NULL
-          AND r.valid @> a.occurred_at) uncapped
  CROSS JOIN LATERAL (
        SELECT COALESCE(pg_catalog.sum(c.points), 0) AS points
          FROM salesperf.capped_award c

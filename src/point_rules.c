@@ -1,0 +1,167 @@
+/*
+ * point_rules.c — what an activity earns from the uncapped point rules.
+ *
+ *   salesperf.rule_points(kind, amount, occurred_at) → numeric
+ *       Σ points + points_per_amount × amount over the active, uncapped
+ *       rules of that kind whose `valid` contains occurred_at, plus the
+ *       amount itself for a bonus.  Exact numeric.
+ *   salesperf.has_capped_rule(kind, occurred_at) → boolean
+ *       whether an active capped rule of that kind is in force then (such
+ *       activities earn in order within their day; see rederive_days).
+ *
+ * Both run once per activity on the write path, so the active rules are
+ * read once per query (cached in fn_extra for the life of the calling
+ * query node) and matched in C instead of by a subquery per row.
+ */
+#include "postgres.h"
+
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(salesperf_rule_points);
+PG_FUNCTION_INFO_V1(salesperf_has_capped_rule);
+
+typedef struct PointRule
+{
+	char	   *kind;
+	Numeric		points;
+	Numeric		points_per_amount;
+	bool		capped;
+	bool		lower_inf,
+				upper_inf,
+				lower_inc,
+				upper_inc;
+	TimestampTz lower,
+				upper;
+} PointRule;
+
+typedef struct RuleSet
+{
+	int			count;
+	PointRule  *rules;
+} RuleSet;
+
+static const char *const load_sql =
+"SELECT r.kind, r.points, r.points_per_amount, r.daily_cap IS NOT NULL,"
+"       pg_catalog.lower_inf(r.valid), pg_catalog.upper_inf(r.valid),"
+"       pg_catalog.lower_inc(r.valid), pg_catalog.upper_inc(r.valid),"
+"       pg_catalog.lower(r.valid), pg_catalog.upper(r.valid)"
+"  FROM salesperf.point_rule r WHERE r.active";
+
+/* A copy of a numeric column of the current row, in the cache's context. */
+static Numeric
+copy_numeric(HeapTuple row, TupleDesc desc, int column, MemoryContext cxt)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(row, desc, column, &isnull);
+	MemoryContext old;
+	Numeric		result;
+
+	if (isnull)
+		elog(ERROR, "salesperf: unexpected NULL in salesperf.point_rule");
+	old = MemoryContextSwitchTo(cxt);
+	result = DatumGetNumericCopy(d);
+	MemoryContextSwitchTo(old);
+	return result;
+}
+
+static RuleSet *
+load_rules(FunctionCallInfo fcinfo)
+{
+	MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
+	RuleSet    *set;
+
+	if (fcinfo->flinfo->fn_extra != NULL)
+		return (RuleSet *) fcinfo->flinfo->fn_extra;
+
+	set = MemoryContextAllocZero(cxt, sizeof(RuleSet));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "salesperf: SPI_connect failed");
+	if (SPI_execute(load_sql, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "salesperf: could not read salesperf.point_rule");
+
+	set->count = (int) SPI_processed;
+	set->rules = MemoryContextAllocZero(cxt, sizeof(PointRule) * Max(set->count, 1));
+	for (int i = 0; i < set->count; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		PointRule  *r = &set->rules[i];
+		bool		isnull;
+		Datum		d;
+
+		r->kind = MemoryContextStrdup(cxt, SPI_getvalue(row, desc, 1));
+		r->points = copy_numeric(row, desc, 2, cxt);
+		r->points_per_amount = copy_numeric(row, desc, 3, cxt);
+		r->capped = DatumGetBool(SPI_getbinval(row, desc, 4, &isnull));
+		r->lower_inf = DatumGetBool(SPI_getbinval(row, desc, 5, &isnull));
+		r->upper_inf = DatumGetBool(SPI_getbinval(row, desc, 6, &isnull));
+		r->lower_inc = DatumGetBool(SPI_getbinval(row, desc, 7, &isnull));
+		r->upper_inc = DatumGetBool(SPI_getbinval(row, desc, 8, &isnull));
+		d = SPI_getbinval(row, desc, 9, &isnull);
+		r->lower = isnull ? 0 : DatumGetTimestampTz(d);
+		d = SPI_getbinval(row, desc, 10, &isnull);
+		r->upper = isnull ? 0 : DatumGetTimestampTz(d);
+	}
+	SPI_finish();
+	fcinfo->flinfo->fn_extra = set;
+	return set;
+}
+
+/* Same containment as tstzrange @> timestamptz. */
+static bool
+in_force(const PointRule *r, TimestampTz at)
+{
+	if (!r->lower_inf && (r->lower_inc ? at < r->lower : at <= r->lower))
+		return false;
+	if (!r->upper_inf && (r->upper_inc ? at > r->upper : at >= r->upper))
+		return false;
+	return true;
+}
+
+Datum
+salesperf_rule_points(PG_FUNCTION_ARGS)
+{
+	RuleSet    *set = load_rules(fcinfo);
+	text	   *kind_text = PG_GETARG_TEXT_PP(0);
+	Numeric		amount = PG_GETARG_NUMERIC(1);
+	TimestampTz at = PG_GETARG_TIMESTAMPTZ(2);
+	char	   *kind = text_to_cstring(kind_text);
+	Datum		total = NumericGetDatum(int64_to_numeric(0));
+
+	for (int i = 0; i < set->count; i++)
+	{
+		const PointRule *r = &set->rules[i];
+
+		if (r->capped || strcmp(r->kind, kind) != 0 || !in_force(r, at))
+			continue;
+		total = DirectFunctionCall2(numeric_add, total, NumericGetDatum(r->points));
+		total = DirectFunctionCall2(numeric_add, total,
+									DirectFunctionCall2(numeric_mul,
+														NumericGetDatum(r->points_per_amount),
+														NumericGetDatum(amount)));
+	}
+	if (strcmp(kind, "bonus") == 0)
+		total = DirectFunctionCall2(numeric_add, total, NumericGetDatum(amount));
+	PG_RETURN_DATUM(total);
+}
+
+Datum
+salesperf_has_capped_rule(PG_FUNCTION_ARGS)
+{
+	RuleSet    *set = load_rules(fcinfo);
+	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	TimestampTz at = PG_GETARG_TIMESTAMPTZ(1);
+
+	for (int i = 0; i < set->count; i++)
+	{
+		const PointRule *r = &set->rules[i];
+
+		if (r->capped && strcmp(r->kind, kind) == 0 && in_force(r, at))
+			PG_RETURN_BOOL(true);
+	}
+	PG_RETURN_BOOL(false);
+}
