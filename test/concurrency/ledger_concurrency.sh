@@ -57,10 +57,6 @@ SELECT salesperf.create_leaderboard('points this month');
 SELECT salesperf.create_leaderboard('calls this week', 'calls', period => 'week');
 SELECT salesperf.create_leaderboard('team points', participant => 'unit', unit_kind => 'team');
 SELECT salesperf.create_leaderboard('revenue today', 'revenue', period => 'day');
--- As after any load: without statistics the planner sizes the small
--- settings and board tables far too large and JIT-compiles every trigger
--- statement, which is what autovacuum leaves a fresh install with.
-ANALYZE;
 SQL
 
 # ---- the race ---------------------------------------------------------------
