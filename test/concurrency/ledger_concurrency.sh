@@ -28,7 +28,12 @@ done
 
 work=$(mktemp -d /tmp/salesperf-conc.XXXXXX)
 cleanup() {
-  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  # Retried: after a backend crash the server refuses connections while it
+  # recovers.
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 && break
+    sleep 1
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
