@@ -18,15 +18,18 @@
 --     ranks, ties listed by who reached the score first);
 --   * leaderboard_top / leaderboard_rank / kpi_value answer the same before
 --     and after a real recompute().
--- Each seed runs in a subtransaction rolled back at its end.
+-- Each seed runs in a subtransaction rolled back at its end, and stops
+-- taking new batches once its time budget is spent (its operations are the
+-- same whatever the machine; a slow one just runs fewer of them).  A last
+-- check builds teams inside teams (units nest to any depth) and moves them.
 --
 -- A failing seed prints the first difference and the batch that caused it.
 -- To replay one seed by hand, run this file's definitions in psql (up to
 -- the seed list) and then: SELECT * FROM prop.run_seed(3, 'UTC', 50);
 BEGIN;
 SET LOCAL client_min_messages = warning;
--- The tables are small and never analyzed here: keep JIT from
--- compiling every maintenance query.
+-- The oracle queries run over tables that are never analyzed here: keep
+-- JIT from compiling them.
 SET LOCAL jit = off;
 
 SELECT plan(8 * 7 + 2);
