@@ -39,8 +39,7 @@ static const char *const validate_sql =
 "  LEFT JOIN salesperf.activity_kind k ON k.kind = n.kind"
 " WHERE r.rep_id IS NULL OR k.kind IS NULL"
 "    OR n.amount < 0 OR n.amount = 'NaN'::numeric OR n.amount = 'Infinity'::numeric"
-"    OR NOT pg_catalog.isfinite(n.occurred_at)"
-" LIMIT 1";
+"    OR NOT pg_catalog.isfinite(n.occurred_at)";
 
 static const char *const lock_new_sql =
 "SELECT salesperf.lock_reps(pg_catalog.array_agg(DISTINCT n.rep_id)) FROM " NEW_ROWS " n";
@@ -48,34 +47,38 @@ static const char *const lock_new_sql =
 
 /*
  * The insert path: score the new rows whose kind has no capped rule in force
- * (rule_points(), as salesperf.scored_activity does), then add them
- * to the counters and to every board's standings, one upsert per touched
- * key, keys in order.  What a row adds to a standing, and whether it moves
- * reached_at, follows the same rules as refresh_standings() applies to the
- * counters: count -> every activity, sum -> a non-zero amount, points ->
- * non-zero points.
+ * (rule_points(), as salesperf.scored_activity does), group them into
+ * counter deltas (rep x unit x local day x kind), then add those to the
+ * counters and to every board's standings, one upsert per touched key, keys
+ * in order.  A delta adds to a standing exactly what refresh_standings()
+ * takes from a counter row: count -> activities, sum -> amount, points ->
+ * points, and reached_at from the matching last_* column.
  */
 static const char *const merge_sql =
 "WITH s AS (SELECT * FROM salesperf.settings),"
-" scored AS MATERIALIZED ("
-"   SELECT n.rep_id, m.unit_id, n.kind, n.amount, n.occurred_at,"
-"          " LOCAL_DAY("n") " AS day,"
-"          salesperf.rule_points(n.kind, n.amount, n.occurred_at) AS points"
-"     FROM " NEW_ROWS " n"
-"    CROSS JOIN s"
-"     LEFT JOIN salesperf.membership m ON m.rep_id = n.rep_id AND m.during @> n.occurred_at"
-"    WHERE NOT salesperf.has_capped_rule(n.kind, n.occurred_at)),"
+" delta AS MATERIALIZED ("
+"   SELECT x.rep_id, x.unit_id, x.day, x.kind,"
+"          pg_catalog.count(*) AS activities, pg_catalog.sum(x.amount) AS amount,"
+"          pg_catalog.sum(x.points) AS points,"
+"          pg_catalog.max(x.occurred_at) AS last_at,"
+"          pg_catalog.max(x.occurred_at) FILTER (WHERE x.amount <> 0) AS last_amount_at,"
+"          pg_catalog.max(x.occurred_at) FILTER (WHERE x.points <> 0) AS last_point_at"
+"     FROM (SELECT n.rep_id, m.unit_id, n.kind, n.amount, n.occurred_at,"
+"                  " LOCAL_DAY("n") " AS day,"
+"                  salesperf.rule_points(n.kind, n.amount, n.occurred_at) AS points"
+"             FROM " NEW_ROWS " n"
+"            CROSS JOIN s"
+"             LEFT JOIN salesperf.membership m"
+"                    ON m.rep_id = n.rep_id AND m.during @> n.occurred_at"
+"            WHERE NOT salesperf.has_capped_rule(n.kind, n.occurred_at)) x"
+"    GROUP BY x.rep_id, x.day, x.kind, x.unit_id),"
 " counters AS ("
 "   INSERT INTO salesperf.kpi_counter AS c (rep_id, unit_id, day, kind, activities, amount,"
 "                                           points, last_at, last_amount_at, last_point_at)"
-"   SELECT x.rep_id, x.unit_id, x.day, x.kind,"
-"          pg_catalog.count(*), pg_catalog.sum(x.amount), pg_catalog.sum(x.points),"
-"          pg_catalog.max(x.occurred_at),"
-"          pg_catalog.max(x.occurred_at) FILTER (WHERE x.amount <> 0),"
-"          pg_catalog.max(x.occurred_at) FILTER (WHERE x.points <> 0)"
-"     FROM scored x"
-"    GROUP BY x.rep_id, x.day, x.kind, x.unit_id"
-"    ORDER BY x.rep_id, x.day, x.kind, x.unit_id"
+"   SELECT d.rep_id, d.unit_id, d.day, d.kind, d.activities, d.amount, d.points,"
+"          d.last_at, d.last_amount_at, d.last_point_at"
+"     FROM delta d"
+"    ORDER BY d.rep_id, d.day, d.kind, d.unit_id"
 "   ON CONFLICT (rep_id, day, kind, unit_id) DO UPDATE SET"
 "          activities = c.activities + EXCLUDED.activities,"
 "          amount = c.amount + EXCLUDED.amount,"
@@ -87,44 +90,45 @@ static const char *const merge_sql =
 "                                      num, den, direction, reached_at)"
 "SELECT g.board_id, g.ps, g.participant_id, g.rep_id, g.num, g.den, g.direction, g.reached_at"
 "  FROM (SELECT b.board_id,"
-"               salesperf.calendar_start(x.occurred_at, b.period, s.time_zone, s.week_start,"
-"                                        s.fiscal_year_start_month, s.calendar) AS ps,"
-"               p.participant_id, x.rep_id,"
+"               salesperf.calendar_start(d.day::timestamp AT TIME ZONE s.time_zone, b.period,"
+"                                        s.time_zone, s.week_start, s.fiscal_year_start_month,"
+"                                        s.calendar) AS ps,"
+"               p.participant_id, d.rep_id,"
 "               pg_catalog.sum(v.num) AS num, pg_catalog.sum(v.den) AS den,"
 "               CASE WHEN k.higher_is_better THEN 1 ELSE -1 END AS direction,"
 "               pg_catalog.max(v.at) AS reached_at"
-"          FROM scored x"
-"         CROSS JOIN s"
-"         CROSS JOIN salesperf.leaderboard b"
+"          FROM salesperf.leaderboard b"
 "          JOIN salesperf.kpi k ON k.name = b.metric"
-"           AND (k.num_kind IS NULL OR x.kind IN (k.num_kind, k.den_kind))"
-"          LEFT JOIN salesperf.board_unit bu ON bu.board_id = b.board_id AND bu.unit_id = x.unit_id"
+"         CROSS JOIN s"
+"          JOIN delta d ON k.num_kind IS NULL OR d.kind IN (k.num_kind, k.den_kind)"
+"          LEFT JOIN salesperf.board_unit bu ON bu.board_id = b.board_id AND bu.unit_id = d.unit_id"
 "         CROSS JOIN LATERAL ("
 "               SELECT CASE WHEN b.participant = 'unit' THEN bu.participant_id"
-"                           WHEN b.unit_scope IS NULL OR bu.unit_id IS NOT NULL THEN x.rep_id"
+"                           WHEN b.unit_scope IS NULL OR bu.unit_id IS NOT NULL THEN d.rep_id"
 "                      END AS participant_id) p"
 "         CROSS JOIN LATERAL ("
-"               SELECT CASE WHEN k.num_kind IS NULL OR x.kind = k.num_kind THEN"
-"                           CASE k.num_measure WHEN 'count' THEN 1 WHEN 'sum' THEN x.amount"
-"                                ELSE x.points END"
+"               SELECT CASE WHEN k.num_kind IS NULL OR d.kind = k.num_kind THEN"
+"                           CASE k.num_measure WHEN 'count' THEN d.activities::numeric"
+"                                WHEN 'sum' THEN d.amount ELSE d.points END"
 "                           ELSE 0 END AS num,"
 "                      CASE WHEN k.den_measure IS NULL THEN NULL"
-"                           WHEN k.den_kind IS NULL OR x.kind = k.den_kind THEN"
-"                           CASE k.den_measure WHEN 'count' THEN 1 WHEN 'sum' THEN x.amount"
-"                                ELSE x.points END"
+"                           WHEN k.den_kind IS NULL OR d.kind = k.den_kind THEN"
+"                           CASE k.den_measure WHEN 'count' THEN d.activities::numeric"
+"                                WHEN 'sum' THEN d.amount ELSE d.points END"
 "                           ELSE 0 END AS den,"
-"                      CASE WHEN ((k.num_kind IS NULL OR x.kind = k.num_kind)"
-"                                 AND CASE k.num_measure WHEN 'count' THEN true"
-"                                          WHEN 'sum' THEN x.amount <> 0 ELSE x.points <> 0 END)"
-"                             OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR x.kind = k.den_kind)"
-"                                 AND CASE k.den_measure WHEN 'count' THEN true"
-"                                          WHEN 'sum' THEN x.amount <> 0 ELSE x.points <> 0 END)"
-"                           THEN x.occurred_at END AS at) v"
+"                      GREATEST("
+"                        CASE WHEN k.num_kind IS NULL OR d.kind = k.num_kind THEN"
+"                             CASE k.num_measure WHEN 'count' THEN d.last_at"
+"                                  WHEN 'sum' THEN d.last_amount_at ELSE d.last_point_at END END,"
+"                        CASE WHEN k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR d.kind = k.den_kind) THEN"
+"                             CASE k.den_measure WHEN 'count' THEN d.last_at"
+"                                  WHEN 'sum' THEN d.last_amount_at ELSE d.last_point_at END END"
+"                      ) AS at) v"
 "         WHERE p.participant_id IS NOT NULL"
 "         GROUP BY 1, 2, 3, 4, 7) g"
 " WHERE g.reached_at IS NOT NULL"
 " ORDER BY 1, 2, 4, 3"
-" ON CONFLICT (board_id, period_start, participant_id, contributor_id) DO UPDATE SET"
+" ON CONFLICT (board_id, period_start, contributor_id, participant_id) DO UPDATE SET"
 "       num = st.num + EXCLUDED.num,"
 "       den = st.den + EXCLUDED.den,"
 "       reached_at = GREATEST(st.reached_at, EXCLUDED.reached_at)";
@@ -175,8 +179,12 @@ static CachedStatement statements[] = {
 	{&rederive_old_sql}, {&rederive_both_sql}, {&truncate_sql}
 };
 
+/*
+ * Run a cached statement; stop after max_rows rows (0: all).  Limiting rows
+ * here rather than with LIMIT keeps the planner on its bulk (hash join) plan.
+ */
 static void
-run(const char *const *sql)
+run_limited(const char *const *sql, long max_rows)
 {
 	CachedStatement *cs = NULL;
 	int			rc;
@@ -200,9 +208,15 @@ run(const char *const *sql)
 			elog(ERROR, "salesperf: SPI_keepplan failed");
 		cs->plan = plan;
 	}
-	rc = SPI_execute_plan(cs->plan, NULL, NULL, false, 0);
+	rc = SPI_execute_plan(cs->plan, NULL, NULL, false, max_rows);
 	if (rc < 0)
 		elog(ERROR, "salesperf: ledger maintenance statement failed: %s", SPI_result_code_string(rc));
+}
+
+static void
+run(const char *const *sql)
+{
+	run_limited(sql, 0);
 }
 
 /* Raise the error for the first bad row of the statement, if any. */
@@ -217,7 +231,7 @@ validate_new_rows(void)
 			   *amount,
 			   *occurred_at;
 
-	run(&validate_sql);
+	run_limited(&validate_sql, 1);
 	if (SPI_processed == 0)
 		return;
 
