@@ -172,6 +172,14 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- Derived state is read and rewritten after these locks are granted; a
+    -- REPEATABLE READ snapshot taken earlier would miss what the previous
+    -- holder wrote.  SERIALIZABLE is safe: conflicts end in 40001.
+    IF pg_catalog.current_setting('transaction_isolation') = 'repeatable read' THEN
+        RAISE EXCEPTION 'salesperf cannot record activities in a REPEATABLE READ transaction'
+            USING ERRCODE = '0A000',
+                  HINT = 'Write activities under READ COMMITTED (the default) or SERIALIZABLE.';
+    END IF;
     IF pg_catalog.cardinality(rep_ids) > 64 THEN
         PERFORM pg_catalog.pg_advisory_xact_lock(1936483696, 0);
         RETURN;

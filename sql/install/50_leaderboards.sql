@@ -48,18 +48,20 @@ COMMENT ON COLUMN salesperf.standing.sort_score IS 'score x direction; ranks sor
 COMMENT ON COLUMN salesperf.standing.reached_at IS 'occurred_at of the last activity that changed the score in the period (ties go to who reached it first).';
 
 -- Which units' activities count on a board, and for whom: on a rep board
--- with a unit_scope, the units of the scope's subtree (participant = the
--- rep); on a unit board, every unit under a participant unit (participant =
--- that unit).  An unscoped rep board counts every activity and has no rows.
--- Rebuilt when a board is created and when the org chart changes.
+-- with a unit_scope, the units of the scope's subtree (participant_id NULL:
+-- the rep); on a unit board, every unit under each participant unit, once
+-- per participant (a unit inside two nested participants counts for both:
+-- each participant scores its whole subtree).  An unscoped rep board counts
+-- every activity and has no rows.  Rebuilt when a board is created and when
+-- the org chart changes.
 CREATE TABLE salesperf.board_unit (
     board_id       integer NOT NULL REFERENCES salesperf.leaderboard (board_id) ON DELETE CASCADE,
     unit_id        bigint NOT NULL REFERENCES salesperf.unit (unit_id) ON DELETE CASCADE,
-    participant_id bigint,
-    PRIMARY KEY (board_id, unit_id)
+    participant_id bigint
 );
+CREATE UNIQUE INDEX board_unit_key ON salesperf.board_unit (board_id, unit_id, participant_id) NULLS NOT DISTINCT;
 COMMENT ON TABLE salesperf.board_unit IS
-  'Derived: the units whose activities count on each scoped or unit board, and the participant they count for.';
+  'Derived: the units whose activities count on each scoped or unit board, and the participants they count for.';
 
 CREATE FUNCTION salesperf.rebuild_board_units(board_ids integer[] DEFAULT NULL)
 RETURNS void
@@ -68,7 +70,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
   DELETE FROM salesperf.board_unit bu WHERE board_ids IS NULL OR bu.board_id = ANY (board_ids);
   INSERT INTO salesperf.board_unit (board_id, unit_id, participant_id)
-  SELECT b.board_id, t.descendant_id, NULL
+  SELECT b.board_id, t.descendant_id, NULL::bigint
     FROM salesperf.leaderboard b
     JOIN salesperf.unit_tree t ON t.ancestor_id = b.unit_scope
    WHERE b.participant = 'rep' AND (board_ids IS NULL OR b.board_id = ANY (board_ids))
@@ -81,9 +83,7 @@ AS $$
      AND (b.unit_scope IS NULL OR EXISTS (
           SELECT 1 FROM salesperf.unit_tree s
            WHERE s.ancestor_id = b.unit_scope AND s.descendant_id = u.unit_id))
-  -- Nested units of the same kind: an activity counts for the nearest one.
-  ORDER BY 1, 2
-  ON CONFLICT (board_id, unit_id) DO NOTHING;
+  ORDER BY 1, 2, 3;
 $$;
 COMMENT ON FUNCTION salesperf.rebuild_board_units(integer[]) IS
   'Internal: rebuild salesperf.board_unit for the given boards (NULL: all).';
@@ -208,6 +208,8 @@ BEGIN
         RAISE EXCEPTION 'unit_kind applies to unit leaderboards only' USING ERRCODE = '22023';
     END IF;
 
+    -- Wait for writers in flight, so the build below sees all they wrote.
+    PERFORM pg_catalog.pg_advisory_xact_lock(1936483696, 0);
     INSERT INTO salesperf.leaderboard (name, metric, participant, period, unit_scope, unit_kind)
     VALUES (name, metric, participant, period, unit_scope, unit_kind)
     RETURNING board_id INTO id;
@@ -299,7 +301,7 @@ AS $$
   SELECT pg_catalog.rank() OVER (ORDER BY n.sort_score DESC NULLS LAST),
          n.participant_id, n.name, n.score, n.reached_at, pg_catalog.count(*) OVER ()
     FROM named n
-   ORDER BY n.sort_score DESC NULLS LAST, n.reached_at ASC NULLS LAST, n.participant_id
+   ORDER BY n.sort_score DESC NULLS LAST, n.reached_at ASC NULLS FIRST, n.participant_id
 $$;
 COMMENT ON FUNCTION salesperf.board_standings(integer, timestamptz) IS
   'Internal: every participant of a board in the period starting at ps, ranked (competition ranking, ties by who reached the score first).';

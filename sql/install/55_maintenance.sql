@@ -124,6 +124,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- Wait for writers in flight first: the days to re-derive are read by
+    -- the next statement, which then sees everything they committed.
+    PERFORM pg_catalog.pg_advisory_xact_lock(1936483696, 0);
     IF TG_OP = 'INSERT' THEN
         PERFORM salesperf.rederive(array_agg(k.rep_id), array_agg(k.day))
            FROM (SELECT DISTINCT a.rep_id, (a.occurred_at AT TIME ZONE s.time_zone)::date AS day
@@ -174,6 +177,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    -- Wait for writers in flight first (see membership_changed).
+    PERFORM pg_catalog.pg_advisory_xact_lock(1936483696, 0);
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         PERFORM salesperf.rederive(array_agg(d.rep_id), array_agg(d.day))
            FROM salesperf.activity_days(NULL, OLD.valid, ARRAY[OLD.kind]) d;
