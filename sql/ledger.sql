@@ -132,6 +132,14 @@ SELECT salesperf.create_leaderboard('x', metric => 'happiness');
 SELECT salesperf.create_leaderboard('x', period => 'fortnight');
 SELECT salesperf.create_leaderboard('x', participant => 'unit');
 INSERT INTO salesperf.point_rule (name, kind, points, daily_cap) VALUES ('bad', 'call', -1, 5);
+-- A REPEATABLE READ snapshot would miss what a concurrent writer of the same
+-- rep committed: writers use READ COMMITTED or SERIALIZABLE.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT salesperf.record(1, 'call');
+ROLLBACK;
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT salesperf.record(1, 'call', 1, '2026-11-20') > 0 AS recorded_under_serializable;
+ROLLBACK;
 \set VERBOSITY default
 SELECT count(*) AS activities FROM salesperf.activity;
 
