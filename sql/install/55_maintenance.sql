@@ -116,6 +116,26 @@ $$;
 COMMENT ON FUNCTION salesperf.rederive(bigint[], date[], text[]) IS
   'Internal: re-derive awards, counters (of the given kinds, or all) and standings of the given (rep, local day) pairs.';
 
+-- Re-derive every (rep, local day) with activities of rep_ids[i] inside
+-- ranges[i].
+CREATE FUNCTION salesperf.rederive_ranges(rep_ids bigint[], ranges tstzrange[])
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT salesperf.rederive(array_agg(k.rep_id), array_agg(k.day))
+    FROM (SELECT DISTINCT a.rep_id, (a.occurred_at AT TIME ZONE s.time_zone)::date AS day
+            FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
+            JOIN salesperf.activity a
+              ON a.rep_id = ch.rep_id
+             AND a.occurred_at >= COALESCE(pg_catalog.lower(ch.during), '-infinity')
+             AND a.occurred_at < COALESCE(pg_catalog.upper(ch.during), 'infinity')
+           CROSS JOIN salesperf.settings s) k
+  HAVING count(*) > 0
+$$;
+COMMENT ON FUNCTION salesperf.rederive_ranges(bigint[], tstzrange[]) IS
+  'Internal: re-derive the days of each rep''s activities inside the paired time range.';
+
 -- A membership change re-attributes the rep's activities in the changed
 -- range.  Statement-level, so loading many memberships costs one pass.
 CREATE FUNCTION salesperf.membership_changed()
@@ -128,34 +148,16 @@ BEGIN
     -- the next statement, which then sees everything they committed.
     PERFORM pg_catalog.pg_advisory_xact_lock(1936483696, 0);
     IF TG_OP = 'INSERT' THEN
-        PERFORM salesperf.rederive(array_agg(k.rep_id), array_agg(k.day))
-           FROM (SELECT DISTINCT a.rep_id, (a.occurred_at AT TIME ZONE s.time_zone)::date AS day
-                   FROM membership_new ch
-                   JOIN salesperf.activity a
-                     ON a.rep_id = ch.rep_id AND a.occurred_at >= pg_catalog.lower(ch.during)
-                    AND a.occurred_at < COALESCE(pg_catalog.upper(ch.during), 'infinity')
-                  CROSS JOIN salesperf.settings s) k
-         HAVING count(*) > 0;
+        PERFORM salesperf.rederive_ranges(array_agg(ch.rep_id), array_agg(ch.during))
+           FROM membership_new ch;
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM salesperf.rederive(array_agg(k.rep_id), array_agg(k.day))
-           FROM (SELECT DISTINCT a.rep_id, (a.occurred_at AT TIME ZONE s.time_zone)::date AS day
-                   FROM membership_old ch
-                   JOIN salesperf.activity a
-                     ON a.rep_id = ch.rep_id AND a.occurred_at >= pg_catalog.lower(ch.during)
-                    AND a.occurred_at < COALESCE(pg_catalog.upper(ch.during), 'infinity')
-                  CROSS JOIN salesperf.settings s) k
-         HAVING count(*) > 0;
+        PERFORM salesperf.rederive_ranges(array_agg(ch.rep_id), array_agg(ch.during))
+           FROM membership_old ch;
     ELSE
-        PERFORM salesperf.rederive(array_agg(k.rep_id), array_agg(k.day))
-           FROM (SELECT DISTINCT a.rep_id, (a.occurred_at AT TIME ZONE s.time_zone)::date AS day
-                   FROM (SELECT rep_id, during FROM membership_old
-                         UNION ALL
-                         SELECT rep_id, during FROM membership_new) ch
-                   JOIN salesperf.activity a
-                     ON a.rep_id = ch.rep_id AND a.occurred_at >= pg_catalog.lower(ch.during)
-                    AND a.occurred_at < COALESCE(pg_catalog.upper(ch.during), 'infinity')
-                  CROSS JOIN salesperf.settings s) k
-         HAVING count(*) > 0;
+        PERFORM salesperf.rederive_ranges(array_agg(ch.rep_id), array_agg(ch.during))
+           FROM (SELECT rep_id, during FROM membership_new
+                 UNION ALL
+                 SELECT rep_id, during FROM membership_old) ch;
     END IF;
     RETURN NULL;
 END
