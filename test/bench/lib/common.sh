@@ -75,6 +75,15 @@ note() { say "  $*"; printf '%s\n' "$*" >>"$BENCH_NOTES"; }
 # Arithmetic on decimals.
 calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }
 
+# How many times faster the first time is than the second ("3× faster",
+# or "2.5× slower" when it is not).
+faster() {
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    r = a / b
+    if (r >= 1) printf "%s× faster", (r >= 10 ? sprintf("%.0f", r) : sprintf("%.1f", r))
+    else printf "%.1f× slower", 1 / r }'
+}
+
 # result WORKLOAD SALESPERF ALTERNATIVE RATIO GOAL
 result() {
   printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$BENCH_RESULTS"
