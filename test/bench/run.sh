@@ -49,7 +49,7 @@ pg_version=$(psql -X -At -d postgres -c "SHOW server_version")
 quick=; [ "${BENCH_QUICK:-0}" = 1 ] && quick=" (BENCH_QUICK=1)"
 machine="$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM"
 echo "salesperf benchmarks: salesperf $revision, PostgreSQL $pg_version on 127.0.0.1:$PGPORT, $machine"
-echo "sizes: P1 $(human "$BENCH_P1_ROWS") rows; P2 ${BENCH_P2_SECONDS} s x 3; P3/P6/P7 $(human "$BENCH_BIG_REPS") reps, $(human "$BENCH_BIG_ROWS") activities$quick"
+echo "sizes: P1 $(human "$BENCH_P1_ROWS") rows; P2 4 pgbench runs of ${BENCH_P2_SECONDS} s; P3/P6/P7 $(human "$BENCH_BIG_REPS") reps, $(human "$BENCH_BIG_ROWS") activities$quick"
 
 selected() {
   [ -z "${BENCH_ONLY:-}" ] && return 0
