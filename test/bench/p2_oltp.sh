@@ -59,7 +59,7 @@ SQL
 # Runs one script on a fresh copy of the base database; prints the TPS.
 run_pgbench() {
   local name=$1 out tps failed lat
-  psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $db" \
+  PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $db" \
        -c "CREATE DATABASE $db TEMPLATE $base" -c "CHECKPOINT" >/dev/null
   out=$("$PGBENCH" -n -M prepared -c "$clients" -j "$threads" -T "$secs" -f "$scripts/$name.sql" "$db" 2>&1) || {
     say "$out"; return 1; }
