@@ -161,33 +161,13 @@ $$;
 COMMENT ON FUNCTION salesperf.rederive_days(bigint[], date[], text[]) IS
   'Internal: rebuild capped awards and KPI counters of the given (rep, local day) pairs (of the given kinds, or all) from the ledger.';
 
--- Serialize derived-state changes per rep (never per team): every writer
--- locks the reps it touches before reading counters.  A statement touching
--- up to 64 reps takes a shared "ledger" lock plus one lock per rep, in id
--- order; a bigger (bulk) statement takes the ledger lock exclusively, which
--- keeps the lock table bounded however many reps a load touches.
+-- Serialize derived-state changes per rep (never per team); see
+-- src/rep_locks.c.  Every writer locks the reps it touches before it reads
+-- counters: a shared ledger lock plus one lock per rep, in a fixed order, or
+-- for more than 64 reps the ledger lock exclusively.
 CREATE FUNCTION salesperf.lock_reps(rep_ids bigint[])
 RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    -- Derived state is read and rewritten after these locks are granted; a
-    -- REPEATABLE READ snapshot taken earlier would miss what the previous
-    -- holder wrote.  SERIALIZABLE is safe: conflicts end in 40001.
-    IF pg_catalog.current_setting('transaction_isolation') = 'repeatable read' THEN
-        RAISE EXCEPTION 'salesperf cannot record activities in a REPEATABLE READ transaction'
-            USING ERRCODE = '0A000',
-                  HINT = 'Write activities under READ COMMITTED (the default) or SERIALIZABLE.';
-    END IF;
-    IF pg_catalog.cardinality(rep_ids) > 64 THEN
-        PERFORM pg_catalog.pg_advisory_xact_lock(1936483696, 0);
-        RETURN;
-    END IF;
-    PERFORM pg_catalog.pg_advisory_xact_lock_shared(1936483696, 0);
-    PERFORM pg_catalog.pg_advisory_xact_lock(1936483697, x.h)
-       FROM (SELECT DISTINCT pg_catalog.hashint8(r) AS h FROM unnest(rep_ids) AS r ORDER BY 1) x;
-END
-$$;
+AS 'MODULE_PATHNAME', 'salesperf_lock_reps'
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION salesperf.lock_reps(bigint[]) IS
   'Internal: transaction-level locks that serialize derived-state changes per rep (bulk statements lock the whole ledger).';
