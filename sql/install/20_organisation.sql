@@ -7,6 +7,7 @@ CREATE TABLE salesperf.rep (
     db_role      name,
     active       boolean NOT NULL DEFAULT true
 );
+CREATE INDEX rep_inactive_idx ON salesperf.rep (rep_id) WHERE NOT active;
 COMMENT ON TABLE salesperf.rep IS 'Sales reps; rep_id is normally the CRM''s user id.';
 COMMENT ON COLUMN salesperf.rep.rep_id IS 'Rep id (normally the CRM user id).';
 COMMENT ON COLUMN salesperf.rep.name IS 'Display name.';

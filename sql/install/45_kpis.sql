@@ -131,6 +131,7 @@ CREATE FUNCTION salesperf.kpi_value(kpi text, scope text, scope_id bigint, perio
 RETURNS numeric
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     k   salesperf.kpi;

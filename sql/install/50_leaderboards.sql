@@ -244,6 +244,42 @@ END
 $$;
 COMMENT ON FUNCTION salesperf.board(text) IS 'Internal: the leaderboard of that name, or an error naming it.';
 
+-- The participants of a board in the period starting at ps: active reps (or
+-- units) with standings in the period, plus the active reps who were
+-- members of the board's scope during the period (or every unit of
+-- unit_kind under unit_scope), who score 0 when they recorded nothing.
+CREATE FUNCTION salesperf.board_candidates(board_id integer, ps timestamptz)
+RETURNS SETOF bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+  WITH b AS (
+      SELECT b.*, salesperf.calendar_end(ps, b.period, s.time_zone, s.week_start,
+                                         s.fiscal_year_start_month, s.calendar) AS pe
+        FROM salesperf.leaderboard b CROSS JOIN salesperf.settings s
+       WHERE b.board_id = board_candidates.board_id)
+  SELECT st.participant_id
+    FROM b JOIN salesperf.standing st ON st.board_id = b.board_id AND st.period_start = ps
+   WHERE b.participant = 'unit'
+      OR EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = st.participant_id AND r.active)
+  UNION
+  SELECT m.rep_id
+    FROM b JOIN salesperf.membership m ON m.during && pg_catalog.tstzrange(ps, b.pe, '[)')
+    JOIN salesperf.rep r ON r.rep_id = m.rep_id AND r.active
+   WHERE b.participant = 'rep'
+     AND (b.unit_scope IS NULL OR m.unit_id IN (
+          SELECT t.descendant_id FROM salesperf.unit_tree t WHERE t.ancestor_id = b.unit_scope))
+  UNION
+  SELECT u.unit_id
+    FROM b JOIN salesperf.unit u ON u.kind = b.unit_kind
+   WHERE b.participant = 'unit'
+     AND (b.unit_scope IS NULL OR u.unit_id IN (
+          SELECT t.descendant_id FROM salesperf.unit_tree t WHERE t.ancestor_id = b.unit_scope))
+$$;
+COMMENT ON FUNCTION salesperf.board_candidates(integer, timestamptz) IS
+  'Internal: the participants of a board in the period starting at ps.';
+
 -- Every participant of a board in the period starting at ps, ranked.
 -- Participants: reps (or units) with standings in the period, plus the
 -- active reps who were members of the board's scope during the period (or
@@ -254,6 +290,7 @@ RETURNS TABLE (rank bigint, participant_id bigint, name text, score numeric,
                reached_at timestamptz, participants bigint)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
   WITH b AS (
       SELECT b.*, k.higher_is_better, k.den_measure,
@@ -272,20 +309,7 @@ AS $$
           ON st.board_id = b.board_id AND st.period_start = ps
        GROUP BY st.participant_id, b.den_measure),
   candidates AS (
-      SELECT sc.participant_id FROM scored sc
-      UNION
-      SELECT m.rep_id
-        FROM b JOIN salesperf.membership m
-          ON m.during && pg_catalog.tstzrange(ps, b.pe, '[)')
-       WHERE b.participant = 'rep'
-         AND (b.unit_scope IS NULL OR m.unit_id IN (
-              SELECT t.descendant_id FROM salesperf.unit_tree t WHERE t.ancestor_id = b.unit_scope))
-      UNION
-      SELECT u.unit_id
-        FROM b JOIN salesperf.unit u ON u.kind = b.unit_kind
-       WHERE b.participant = 'unit'
-         AND (b.unit_scope IS NULL OR u.unit_id IN (
-              SELECT t.descendant_id FROM salesperf.unit_tree t WHERE t.ancestor_id = b.unit_scope))),
+      SELECT c AS participant_id FROM salesperf.board_candidates(board_standings.board_id, ps) c),
   named AS (
       SELECT c.participant_id, COALESCE(r.name, u.name) AS name,
              COALESCE(sc.score, CASE WHEN b.den_measure IS NULL THEN 0 END) AS score,
@@ -297,7 +321,7 @@ AS $$
         LEFT JOIN scored sc ON sc.participant_id = c.participant_id
         LEFT JOIN salesperf.rep r ON b.participant = 'rep' AND r.rep_id = c.participant_id
         LEFT JOIN salesperf.unit u ON b.participant = 'unit' AND u.unit_id = c.participant_id
-       WHERE (b.participant = 'rep' AND r.active) OR (b.participant = 'unit' AND u.unit_id IS NOT NULL))
+       WHERE r.rep_id IS NOT NULL OR u.unit_id IS NOT NULL)
   SELECT pg_catalog.rank() OVER (ORDER BY n.sort_score DESC NULLS LAST),
          n.participant_id, n.name, n.score, n.reached_at, pg_catalog.count(*) OVER ()
     FROM named n
@@ -312,6 +336,7 @@ RETURNS TABLE (rank bigint, participant_id bigint, name text, score numeric,
                previous_rank bigint, movement integer)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     b    salesperf.leaderboard := salesperf.board(board);
@@ -375,6 +400,7 @@ CREATE FUNCTION salesperf.rank_in(board_id integer, ps timestamptz, participant_
 RETURNS TABLE (rank bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     mine numeric;
@@ -389,11 +415,18 @@ BEGIN
      WHERE st.board_id = rank_in.board_id AND st.period_start = ps
        AND st.contributor_id = rank_in.participant_id AND st.participant_id = rank_in.participant_id;
     IF mine > 0 THEN
+        -- Inactive reps are few: count everyone above, then take them out.
         RETURN QUERY
-        SELECT 1 + pg_catalog.count(*)
-          FROM salesperf.standing st
-          JOIN salesperf.rep r ON r.rep_id = st.participant_id AND r.active
-         WHERE st.board_id = rank_in.board_id AND st.period_start = ps AND st.sort_score > mine;
+        SELECT 1 + (SELECT pg_catalog.count(*)
+                      FROM salesperf.standing st
+                     WHERE st.board_id = rank_in.board_id AND st.period_start = ps
+                       AND st.sort_score > mine)
+                 - (SELECT pg_catalog.count(*)
+                      FROM salesperf.rep r
+                      JOIN salesperf.standing st
+                        ON st.board_id = rank_in.board_id AND st.period_start = ps
+                       AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id
+                     WHERE NOT r.active AND st.sort_score > mine);
         RETURN;
     END IF;
     RETURN QUERY
@@ -409,11 +442,13 @@ CREATE FUNCTION salesperf.leaderboard_rank(board text, participant_id bigint,
 RETURNS TABLE (rank bigint, score numeric, participants bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
-    b  salesperf.leaderboard := salesperf.board(board);
-    s  salesperf.settings;
-    ps timestamptz;
+    b    salesperf.leaderboard := salesperf.board(board);
+    s    salesperf.settings;
+    ps   timestamptz;
+    mine numeric;
 BEGIN
     IF participant_id IS NULL OR at IS NULL THEN
         RAISE EXCEPTION 'leaderboard_rank() needs a participant_id and a moment' USING ERRCODE = '22004';
@@ -426,6 +461,20 @@ BEGIN
     END IF;
     SELECT * INTO s FROM salesperf.settings;
     ps := salesperf.calendar_start(at, b.period, s.time_zone, s.week_start, s.fiscal_year_start_month, s.calendar);
+    IF b.participant = 'rep' THEN
+        -- A rep scoring above zero: count those above instead of ranking all.
+        SELECT st.score INTO mine
+          FROM salesperf.standing st JOIN salesperf.rep r ON r.rep_id = st.participant_id AND r.active
+         WHERE st.board_id = b.board_id AND st.period_start = ps
+           AND st.contributor_id = leaderboard_rank.participant_id
+           AND st.participant_id = leaderboard_rank.participant_id AND st.sort_score > 0;
+        IF FOUND THEN
+            RETURN QUERY
+            SELECT x.rank, mine, (SELECT pg_catalog.count(*) FROM salesperf.board_candidates(b.board_id, ps))
+              FROM salesperf.rank_in(b.board_id, ps, leaderboard_rank.participant_id) x;
+            RETURN;
+        END IF;
+    END IF;
     RETURN QUERY
     SELECT c.rank, c.score, c.participants
       FROM salesperf.board_standings(b.board_id, ps) c
