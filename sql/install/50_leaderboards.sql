@@ -393,9 +393,11 @@ $$;
 COMMENT ON FUNCTION salesperf.leaderboard_top(text, integer, timestamptz) IS
   'Top n of a board for the period containing `at`: competition rank, score, rank at the end of the previous period and movement (positive = climbed).';
 
--- Rank of one participant in a board period.  For a rep scoring above zero
--- the rank is 1 + the number of active reps materialized above it (an index
--- range scan); anyone else goes through the full ranking.
+-- Rank of one participant in a board period.  On a rep board, a rep scoring
+-- zero or more ranks 1 + the number of active reps materialized above it
+-- (an index range scan; a rep who recorded nothing scores 0 when it was an
+-- active member of the scope then).  Anyone else goes through the full
+-- ranking.
 CREATE FUNCTION salesperf.rank_in(board_id integer, ps timestamptz, participant_id bigint)
 RETURNS TABLE (rank bigint)
 LANGUAGE plpgsql STABLE
@@ -403,31 +405,53 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
+    b    salesperf.leaderboard;
+    k    salesperf.kpi;
+    s    salesperf.settings;
     mine numeric;
 BEGIN
     IF ps IS NULL THEN
         RETURN;
     END IF;
-    SELECT st.sort_score INTO mine
-      FROM salesperf.standing st
-      JOIN salesperf.leaderboard b ON b.board_id = st.board_id AND b.participant = 'rep'
-      JOIN salesperf.rep r ON r.rep_id = st.participant_id AND r.active
-     WHERE st.board_id = rank_in.board_id AND st.period_start = ps
-       AND st.contributor_id = rank_in.participant_id AND st.participant_id = rank_in.participant_id;
-    IF mine > 0 THEN
-        -- Inactive reps are few: count everyone above, then take them out.
-        RETURN QUERY
-        SELECT 1 + (SELECT pg_catalog.count(*)
-                      FROM salesperf.standing st
-                     WHERE st.board_id = rank_in.board_id AND st.period_start = ps
-                       AND st.sort_score > mine)
-                 - (SELECT pg_catalog.count(*)
-                      FROM salesperf.rep r
-                      JOIN salesperf.standing st
-                        ON st.board_id = rank_in.board_id AND st.period_start = ps
-                       AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id
-                     WHERE NOT r.active AND st.sort_score > mine);
-        RETURN;
+    SELECT * INTO b FROM salesperf.leaderboard x WHERE x.board_id = rank_in.board_id;
+    SELECT * INTO k FROM salesperf.kpi x WHERE x.name = b.metric;
+    IF b.participant = 'rep' THEN
+        IF NOT EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = rank_in.participant_id AND r.active) THEN
+            RETURN;                                   -- inactive reps are not ranked
+        END IF;
+        SELECT st.sort_score INTO mine
+          FROM salesperf.standing st
+         WHERE st.board_id = rank_in.board_id AND st.period_start = ps
+           AND st.contributor_id = rank_in.participant_id AND st.participant_id = rank_in.participant_id;
+        IF NOT FOUND AND k.den_measure IS NULL THEN
+            SELECT * INTO s FROM salesperf.settings;
+            IF NOT EXISTS (
+                SELECT 1 FROM salesperf.membership m
+                 WHERE m.rep_id = rank_in.participant_id
+                   AND m.during && pg_catalog.tstzrange(ps,
+                         salesperf.calendar_end(ps, b.period, s.time_zone, s.week_start,
+                                                s.fiscal_year_start_month, s.calendar), '[)')
+                   AND (b.unit_scope IS NULL OR m.unit_id IN (
+                        SELECT t.descendant_id FROM salesperf.unit_tree t WHERE t.ancestor_id = b.unit_scope))) THEN
+                RETURN;                               -- not a participant then
+            END IF;
+            mine := 0;
+        END IF;
+        IF mine >= 0 THEN
+            -- Inactive reps are few: count everyone above, then take them out.
+            RETURN QUERY
+            SELECT 1 + (SELECT pg_catalog.count(*)
+                          FROM salesperf.standing st
+                         WHERE st.board_id = rank_in.board_id AND st.period_start = ps
+                           AND st.sort_score > mine)
+                     - (SELECT pg_catalog.count(*)
+                          FROM salesperf.rep r
+                          JOIN salesperf.standing st
+                            ON st.board_id = rank_in.board_id AND st.period_start = ps
+                           AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id
+                         WHERE NOT r.active AND st.sort_score > mine);
+            RETURN;
+        END IF;
     END IF;
     RETURN QUERY
     SELECT c.rank FROM salesperf.board_standings(rank_in.board_id, ps) c
