@@ -220,23 +220,98 @@ $$;
 CREATE TRIGGER org_changed AFTER INSERT OR UPDATE OF parent_id, kind ON salesperf.unit
     FOR EACH STATEMENT EXECUTE FUNCTION salesperf.org_changed();
 
--- Rebuild every derived table from the ledger.
+-- Rebuild every derived table from the ledger.  Set-based: one window query
+-- for the capped awards, one GROUP BY for the counters, one for the
+-- standings.  The rules are those of rederive_days() and
+-- refresh_standings(), which re-derive a few keys at a time; the
+-- randomized tests hold the two to the same answer after every batch.
 CREATE FUNCTION salesperf.recompute()
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET work_mem = '256MB'
 AS $$
+DECLARE
+    s salesperf.settings;
 BEGIN
     -- Writers wait; readers keep reading the old state until commit.
     LOCK TABLE salesperf.activity IN SHARE MODE;
     PERFORM pg_catalog.pg_advisory_xact_lock(1936483696, 0);
+    SELECT * INTO s FROM salesperf.settings;
     TRUNCATE salesperf.capped_award, salesperf.kpi_counter, salesperf.standing;
-    PERFORM salesperf.rederive_days(array_agg(d.rep_id), array_agg(d.day))
-       FROM salesperf.activity_days(NULL, NULL) d;
-    PERFORM salesperf.refresh_standings(array_agg(k.rep_id), array_agg(k.day))
-       FROM (SELECT DISTINCT c.rep_id, c.day FROM salesperf.kpi_counter c) k
-      WHERE EXISTS (SELECT 1 FROM salesperf.leaderboard);
+
+    -- Capped rules: a rep's activities of a local day earn in occurred_at
+    -- (then id) order until the rule's cap is reached.
+    INSERT INTO salesperf.capped_award (activity_id, rule_id, rep_id, day, kind, points)
+    SELECT t.activity_id, t.rule_id, t.rep_id, t.day, t.kind, t.earned
+      FROM (SELECT a.activity_id, r.rule_id, a.rep_id, a.day, a.kind,
+                   LEAST(x.raw, GREATEST(0, r.daily_cap - COALESCE(sum(x.raw) OVER (
+                         PARTITION BY a.rep_id, a.day, r.rule_id
+                         ORDER BY a.occurred_at, a.activity_id
+                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS earned
+              FROM (SELECT a.activity_id, a.rep_id, a.kind, a.amount, a.occurred_at,
+                           (a.occurred_at AT TIME ZONE s.time_zone)::date AS day
+                      FROM salesperf.activity a
+                     WHERE EXISTS (SELECT 1 FROM salesperf.point_rule r
+                                    WHERE r.kind = a.kind AND r.daily_cap IS NOT NULL AND r.active)) a
+              JOIN salesperf.point_rule r
+                ON r.kind = a.kind AND r.active AND r.daily_cap IS NOT NULL
+               AND r.valid @> a.occurred_at
+             CROSS JOIN LATERAL (SELECT r.points + r.points_per_amount * a.amount AS raw) x) t
+     WHERE t.earned <> 0;
+
+    INSERT INTO salesperf.kpi_counter (rep_id, unit_id, day, kind, activities, amount, points,
+                                       last_at, last_amount_at, last_point_at)
+    SELECT sa.rep_id, sa.unit_id, sa.day, sa.kind, count(*), sum(sa.amount), sum(sa.points),
+           max(sa.occurred_at),
+           max(sa.occurred_at) FILTER (WHERE sa.amount <> 0),
+           max(sa.occurred_at) FILTER (WHERE sa.points <> 0)
+      FROM salesperf.scored_activity sa
+     GROUP BY sa.rep_id, sa.day, sa.kind, sa.unit_id;
+
+    -- Standings: each counter row feeds the period of its day on every board
+    -- (period starts computed once per distinct day and board).
+    INSERT INTO salesperf.standing (board_id, period_start, participant_id, contributor_id,
+                                    num, den, direction, reached_at)
+    SELECT b.board_id, pm.ps, p.participant_id, c.rep_id,
+           sum(v.num), sum(v.den), CASE WHEN k.higher_is_better THEN 1 ELSE -1 END, max(v.at)
+      FROM salesperf.leaderboard b
+      JOIN salesperf.kpi k ON k.name = b.metric
+      JOIN salesperf.kpi_counter c ON k.num_kind IS NULL OR c.kind IN (k.num_kind, k.den_kind)
+      JOIN (SELECT b2.board_id, d.day,
+                   salesperf.calendar_start(d.day::timestamp AT TIME ZONE s.time_zone, b2.period,
+                                            s.time_zone, s.week_start, s.fiscal_year_start_month,
+                                            s.calendar) AS ps
+              FROM (SELECT DISTINCT c2.day FROM salesperf.kpi_counter c2) d
+             CROSS JOIN salesperf.leaderboard b2) pm
+        ON pm.board_id = b.board_id AND pm.day = c.day
+      LEFT JOIN salesperf.board_unit bu ON bu.board_id = b.board_id AND bu.unit_id = c.unit_id
+     CROSS JOIN LATERAL (
+           SELECT CASE WHEN b.participant = 'unit' THEN bu.participant_id
+                       WHEN b.unit_scope IS NULL OR bu.unit_id IS NOT NULL THEN c.rep_id
+                  END AS participant_id) p
+     CROSS JOIN LATERAL (
+           SELECT CASE WHEN k.num_kind IS NULL OR c.kind = k.num_kind THEN
+                       CASE k.num_measure WHEN 'count' THEN c.activities::numeric
+                                          WHEN 'sum' THEN c.amount ELSE c.points END
+                       ELSE 0 END AS num,
+                  CASE WHEN k.den_measure IS NULL THEN NULL
+                       WHEN k.den_kind IS NULL OR c.kind = k.den_kind THEN
+                       CASE k.den_measure WHEN 'count' THEN c.activities::numeric
+                                          WHEN 'sum' THEN c.amount ELSE c.points END
+                       ELSE 0 END AS den,
+                  GREATEST(
+                    CASE WHEN k.num_kind IS NULL OR c.kind = k.num_kind THEN
+                         CASE k.num_measure WHEN 'count' THEN c.last_at
+                                            WHEN 'sum' THEN c.last_amount_at ELSE c.last_point_at END END,
+                    CASE WHEN k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR c.kind = k.den_kind) THEN
+                         CASE k.den_measure WHEN 'count' THEN c.last_at
+                                            WHEN 'sum' THEN c.last_amount_at ELSE c.last_point_at END END
+                  ) AS at) v
+     WHERE p.participant_id IS NOT NULL
+     GROUP BY b.board_id, pm.ps, p.participant_id, c.rep_id, k.higher_is_better
+    HAVING max(v.at) IS NOT NULL;
 END
 $$;
 COMMENT ON FUNCTION salesperf.recompute() IS
