@@ -88,6 +88,46 @@ $$;
 COMMENT ON FUNCTION salesperf.rebuild_board_units(integer[]) IS
   'Internal: rebuild salesperf.board_unit for the given boards (NULL: all).';
 
+-- What each counter row adds to each board it counts on: the participant
+-- it counts for, its numerator and denominator, and the last time one of its
+-- activities changed them (count -> any activity, sum -> a non-zero amount,
+-- points -> non-zero points; see the last_* columns).  The one definition
+-- refresh_standings() and recompute() share; the insert path in
+-- src/ledger_trigger.c applies the same rules to its deltas.
+CREATE VIEW salesperf.board_contribution AS
+SELECT b.board_id, c.rep_id, c.day, p.participant_id,
+       CASE WHEN k.higher_is_better THEN 1 ELSE -1 END AS direction,
+       v.num, v.den, v.at
+  FROM salesperf.leaderboard b
+  JOIN salesperf.kpi k ON k.name = b.metric
+  JOIN salesperf.kpi_counter c ON k.num_kind IS NULL OR c.kind IN (k.num_kind, k.den_kind)
+  LEFT JOIN salesperf.board_unit bu ON bu.board_id = b.board_id AND bu.unit_id = c.unit_id
+ CROSS JOIN LATERAL (
+       SELECT CASE WHEN b.participant = 'unit' THEN bu.participant_id
+                   WHEN b.unit_scope IS NULL OR bu.unit_id IS NOT NULL THEN c.rep_id
+              END AS participant_id) p
+ CROSS JOIN LATERAL (
+       SELECT CASE WHEN k.num_kind IS NULL OR c.kind = k.num_kind THEN
+                   CASE k.num_measure WHEN 'count' THEN c.activities::numeric
+                                      WHEN 'sum' THEN c.amount ELSE c.points END
+                   ELSE 0 END AS num,
+              CASE WHEN k.den_measure IS NULL THEN NULL
+                   WHEN k.den_kind IS NULL OR c.kind = k.den_kind THEN
+                   CASE k.den_measure WHEN 'count' THEN c.activities::numeric
+                                      WHEN 'sum' THEN c.amount ELSE c.points END
+                   ELSE 0 END AS den,
+              GREATEST(
+                CASE WHEN k.num_kind IS NULL OR c.kind = k.num_kind THEN
+                     CASE k.num_measure WHEN 'count' THEN c.last_at
+                                        WHEN 'sum' THEN c.last_amount_at ELSE c.last_point_at END END,
+                CASE WHEN k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR c.kind = k.den_kind) THEN
+                     CASE k.den_measure WHEN 'count' THEN c.last_at
+                                        WHEN 'sum' THEN c.last_amount_at ELSE c.last_point_at END END
+              ) AS at) v
+ WHERE p.participant_id IS NOT NULL;
+COMMENT ON VIEW salesperf.board_contribution IS
+  'Internal: what each KPI counter row adds to each leaderboard it counts on, and for which participant.';
+
 -- The (board, rep, period) standings that the given (rep, local day) pairs
 -- feed, with the period's local day bounds.
 CREATE FUNCTION salesperf.standing_keys(rep_ids bigint[], days date[], board_ids integer[])
@@ -126,43 +166,14 @@ BEGIN
 
     INSERT INTO salesperf.standing (board_id, period_start, participant_id, contributor_id,
                                     num, den, direction, reached_at)
-    SELECT x.board_id, x.ps, p.participant_id, x.rep_id,
-           sum(v.num), sum(v.den), CASE WHEN k.higher_is_better THEN 1 ELSE -1 END,
-           max(v.at)
+    SELECT x.board_id, x.ps, bc.participant_id, x.rep_id,
+           sum(bc.num), sum(bc.den), bc.direction, max(bc.at)
       FROM salesperf.standing_keys(rep_ids, days, board_ids) x
-      JOIN salesperf.leaderboard b ON b.board_id = x.board_id
-      JOIN salesperf.kpi k ON k.name = b.metric
-      JOIN salesperf.kpi_counter c
-        ON c.rep_id = x.rep_id AND c.day >= x.d0 AND c.day < x.d1
-       AND (k.num_kind IS NULL OR c.kind IN (k.num_kind, k.den_kind))
-     CROSS JOIN LATERAL (
-           -- What this counter row adds to the metric, and the last time one
-           -- of its activities changed it: count -> any activity, sum -> a
-           -- non-zero amount, points -> non-zero points (see last_* columns).
-           SELECT CASE WHEN k.num_kind IS NULL OR c.kind = k.num_kind THEN
-                       CASE k.num_measure WHEN 'count' THEN c.activities::numeric
-                                          WHEN 'sum' THEN c.amount ELSE c.points END
-                       ELSE 0 END AS num,
-                  CASE WHEN k.den_measure IS NULL THEN NULL
-                       WHEN k.den_kind IS NULL OR c.kind = k.den_kind THEN
-                       CASE k.den_measure WHEN 'count' THEN c.activities::numeric
-                                          WHEN 'sum' THEN c.amount ELSE c.points END
-                       ELSE 0 END AS den,
-                  GREATEST(
-                    CASE WHEN k.num_kind IS NULL OR c.kind = k.num_kind THEN
-                         CASE k.num_measure WHEN 'count' THEN c.last_at
-                                            WHEN 'sum' THEN c.last_amount_at ELSE c.last_point_at END END,
-                    CASE WHEN k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR c.kind = k.den_kind) THEN
-                         CASE k.den_measure WHEN 'count' THEN c.last_at
-                                            WHEN 'sum' THEN c.last_amount_at ELSE c.last_point_at END END
-                  ) AS at) v
-      LEFT JOIN salesperf.board_unit bu ON bu.board_id = b.board_id AND bu.unit_id = c.unit_id
-     CROSS JOIN LATERAL (SELECT CASE WHEN b.participant = 'unit' THEN bu.participant_id
-                                     WHEN b.unit_scope IS NULL OR bu.unit_id IS NOT NULL THEN x.rep_id
-                                END AS participant_id) p
-     WHERE p.participant_id IS NOT NULL
-     GROUP BY x.board_id, x.ps, p.participant_id, x.rep_id, k.higher_is_better
-    HAVING max(v.at) IS NOT NULL
+      JOIN salesperf.board_contribution bc
+        ON bc.board_id = x.board_id AND bc.rep_id = x.rep_id
+       AND bc.day >= x.d0 AND bc.day < x.d1
+     GROUP BY x.board_id, x.ps, bc.participant_id, x.rep_id, bc.direction
+    HAVING max(bc.at) IS NOT NULL
      ORDER BY 1, 2, 4, 3;
 END
 $$;

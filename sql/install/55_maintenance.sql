@@ -274,44 +274,18 @@ BEGIN
     -- (period starts computed once per distinct day and board).
     INSERT INTO salesperf.standing (board_id, period_start, participant_id, contributor_id,
                                     num, den, direction, reached_at)
-    SELECT b.board_id, pm.ps, p.participant_id, c.rep_id,
-           sum(v.num), sum(v.den), CASE WHEN k.higher_is_better THEN 1 ELSE -1 END, max(v.at)
-      FROM salesperf.leaderboard b
-      JOIN salesperf.kpi k ON k.name = b.metric
-      JOIN salesperf.kpi_counter c ON k.num_kind IS NULL OR c.kind IN (k.num_kind, k.den_kind)
-      JOIN (SELECT b2.board_id, d.day,
-                   salesperf.calendar_start(d.day::timestamp AT TIME ZONE s.time_zone, b2.period,
+    SELECT bc.board_id, pm.ps, bc.participant_id, bc.rep_id,
+           sum(bc.num), sum(bc.den), bc.direction, max(bc.at)
+      FROM salesperf.board_contribution bc
+      JOIN (SELECT b.board_id, d.day,
+                   salesperf.calendar_start(d.day::timestamp AT TIME ZONE s.time_zone, b.period,
                                             s.time_zone, s.week_start, s.fiscal_year_start_month,
                                             s.calendar) AS ps
-              FROM (SELECT DISTINCT c2.day FROM salesperf.kpi_counter c2) d
-             CROSS JOIN salesperf.leaderboard b2) pm
-        ON pm.board_id = b.board_id AND pm.day = c.day
-      LEFT JOIN salesperf.board_unit bu ON bu.board_id = b.board_id AND bu.unit_id = c.unit_id
-     CROSS JOIN LATERAL (
-           SELECT CASE WHEN b.participant = 'unit' THEN bu.participant_id
-                       WHEN b.unit_scope IS NULL OR bu.unit_id IS NOT NULL THEN c.rep_id
-                  END AS participant_id) p
-     CROSS JOIN LATERAL (
-           SELECT CASE WHEN k.num_kind IS NULL OR c.kind = k.num_kind THEN
-                       CASE k.num_measure WHEN 'count' THEN c.activities::numeric
-                                          WHEN 'sum' THEN c.amount ELSE c.points END
-                       ELSE 0 END AS num,
-                  CASE WHEN k.den_measure IS NULL THEN NULL
-                       WHEN k.den_kind IS NULL OR c.kind = k.den_kind THEN
-                       CASE k.den_measure WHEN 'count' THEN c.activities::numeric
-                                          WHEN 'sum' THEN c.amount ELSE c.points END
-                       ELSE 0 END AS den,
-                  GREATEST(
-                    CASE WHEN k.num_kind IS NULL OR c.kind = k.num_kind THEN
-                         CASE k.num_measure WHEN 'count' THEN c.last_at
-                                            WHEN 'sum' THEN c.last_amount_at ELSE c.last_point_at END END,
-                    CASE WHEN k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR c.kind = k.den_kind) THEN
-                         CASE k.den_measure WHEN 'count' THEN c.last_at
-                                            WHEN 'sum' THEN c.last_amount_at ELSE c.last_point_at END END
-                  ) AS at) v
-     WHERE p.participant_id IS NOT NULL
-     GROUP BY b.board_id, pm.ps, p.participant_id, c.rep_id, k.higher_is_better
-    HAVING max(v.at) IS NOT NULL;
+              FROM (SELECT DISTINCT c.day FROM salesperf.kpi_counter c) d
+             CROSS JOIN salesperf.leaderboard b) pm
+        ON pm.board_id = bc.board_id AND pm.day = bc.day
+     GROUP BY bc.board_id, pm.ps, bc.participant_id, bc.rep_id, bc.direction
+    HAVING max(bc.at) IS NOT NULL;
 END
 $$;
 COMMENT ON FUNCTION salesperf.recompute() IS
