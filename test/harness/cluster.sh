@@ -14,7 +14,7 @@
 # salesperf would put the extension's schema first on every search_path).
 set -euo pipefail
 
-BINDIR=$( (/usr/lib/postgresql/15/bin/pg_config --bindir || pg_config --bindir) 2>/dev/null )
+BINDIR=$( (${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config} --bindir || pg_config --bindir) 2>/dev/null )
 SERVER_USER=${SALESPERF_SERVER_USER:-nobody}
 
 as_server() {

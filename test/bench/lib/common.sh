@@ -43,7 +43,7 @@ BENCH_P6_TIMEOUT=${BENCH_P6_TIMEOUT:-3600}
 BENCH_RESULTS=${BENCH_RESULTS:-/dev/null}
 BENCH_NOTES=${BENCH_NOTES:-/dev/null}
 
-PGBENCH=$( (/usr/lib/postgresql/15/bin/pg_config --bindir || pg_config --bindir) 2>/dev/null )/pgbench
+PGBENCH=$( (${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config} --bindir || pg_config --bindir) 2>/dev/null )/pgbench
 
 # psql against database $1, stopping at the first error.
 q() { local db=$1; shift; psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
