@@ -79,6 +79,13 @@ numeric_is_zero(Numeric n)
 											 NumericGetDatum(numeric_zero()))) == 0;
 }
 
+static bool
+numeric_is_negative(Numeric n)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n),
+											 NumericGetDatum(numeric_zero()))) < 0;
+}
+
 static void
 require_finite(Numeric n, const char *what)
 {
@@ -110,14 +117,19 @@ add_row(FunctionCallInfo fcinfo, int cap_arg)
 	weight = PG_GETARG_NUMERIC(3);
 	require_finite(target, "target");
 	require_finite(weight, "weight");
-	if (numeric_is_zero(target))
-		return state;
-	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(weight),
-										  NumericGetDatum(numeric_zero()))) < 0)
+	if (numeric_is_negative(target))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("kpi_score target must not be negative, not %s",
+						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(target)))),
+				 errdetail("Attainment is actual / target; a target below zero has no meaning.")));
+	if (numeric_is_negative(weight))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("kpi_score weight must not be negative, not %s",
 						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(weight))))));
+	if (numeric_is_zero(target))
+		return state;
 
 	/* No actual value yet means nothing achieved. */
 	actual = PG_ARGISNULL(1) ? numeric_zero() : PG_GETARG_NUMERIC(1);
@@ -132,10 +144,12 @@ add_row(FunctionCallInfo fcinfo, int cap_arg)
 												  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)))
 			: PG_GETARG_NUMERIC(cap_arg);
 
-		if (numeric_is_nan(cap))
+		if (numeric_is_nan(cap) || numeric_is_negative(cap) || numeric_is_zero(cap))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("kpi_score cap must not be NaN")));
+					 errmsg("kpi_score cap must be above zero, not %s",
+							DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(cap)))),
+					 errhint("Pass a cap such as 1.5 (150 %% attainment), or NULL for no cap.")));
 		capped = DatumGetNumeric(DirectFunctionCall2(numeric_smaller, NumericGetDatum(capped),
 													 NumericGetDatum(cap)));
 	}

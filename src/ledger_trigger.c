@@ -18,7 +18,10 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "catalog/namespace.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/guc.h"
 #include "utils/tuplestore.h"
 
@@ -28,16 +31,15 @@ PG_FUNCTION_INFO_V1(salesperf_ledger_changed);
 #define NEW_ROWS "salesperf_new"
 #define OLD_ROWS "salesperf_old"
 
-/* Local day of an activity row `x`, joined with settings `s`. */
-#define LOCAL_DAY(x) "(" x ".occurred_at AT TIME ZONE s.time_zone)::date"
+/* Local day of an activity row `x`, joined with settings `s` (one definition: salesperf.local_day). */
+#define LOCAL_DAY(x) "salesperf.local_day(" x ".occurred_at, s.time_zone)"
 
+/* Unknown reps are refused by lock_reps(), which locks the reps' rows. */
 static const char *const validate_sql =
-"SELECT n.rep_id, n.kind, n.amount::text, n.occurred_at::text,"
-"       r.rep_id IS NULL AS unknown_rep, k.kind IS NULL AS unknown_kind"
+"SELECT n.kind, n.amount::text, n.occurred_at::text, k.kind IS NULL AS unknown_kind"
 "  FROM " NEW_ROWS " n"
-"  LEFT JOIN salesperf.rep r ON r.rep_id = n.rep_id"
 "  LEFT JOIN salesperf.activity_kind k ON k.kind = n.kind"
-" WHERE r.rep_id IS NULL OR k.kind IS NULL"
+" WHERE k.kind IS NULL"
 "    OR n.amount < 0 OR n.amount = 'NaN'::numeric OR n.amount = 'Infinity'::numeric"
 "    OR NOT pg_catalog.isfinite(n.occurred_at)";
 
@@ -50,9 +52,9 @@ static const char *const lock_new_sql =
  * (rule_points(), as salesperf.scored_activity does), group them into
  * counter deltas (rep x unit x local day x kind), then add those to the
  * counters and to every board's standings, one upsert per touched key, keys
- * in order.  A delta adds to a standing exactly what refresh_standings()
- * takes from a counter row: count -> activities, sum -> amount, points ->
- * points, and reached_at from the matching last_* column.
+ * in order.  A delta adds to a standing what kpi_contribution() says a
+ * counter row adds (the rule refresh_standings() and recompute() apply
+ * through salesperf.board_contribution).
  */
 static const char *const merge_sql =
 "WITH s AS (SELECT * FROM salesperf.settings),"
@@ -90,41 +92,26 @@ static const char *const merge_sql =
 "                                      num, den, direction, reached_at)"
 "SELECT g.board_id, g.ps, g.participant_id, g.rep_id, g.num, g.den, g.direction, g.reached_at"
 "  FROM (SELECT b.board_id,"
-"               salesperf.calendar_start(d.day::timestamp AT TIME ZONE s.time_zone, b.period,"
+"               salesperf.calendar_start(salesperf.local_day_start(d.day, s.time_zone), b.period,"
 "                                        s.time_zone, s.week_start, s.fiscal_year_start_month,"
 "                                        s.calendar) AS ps,"
 "               p.participant_id, d.rep_id,"
 "               pg_catalog.sum(v.num) AS num, pg_catalog.sum(v.den) AS den,"
 "               CASE WHEN k.higher_is_better THEN 1 ELSE -1 END AS direction,"
-"               pg_catalog.max(v.at) AS reached_at"
+"               pg_catalog.max(v.reached_at) AS reached_at"
 "          FROM salesperf.leaderboard b"
 "          JOIN salesperf.kpi k ON k.name = b.metric"
 "         CROSS JOIN s"
-"          JOIN delta d ON k.num_kind IS NULL OR d.kind IN (k.num_kind, k.den_kind)"
+"         CROSS JOIN delta d"
+"         CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind,"
+"                          k.den_measure, d.kind, d.activities, d.amount, d.points,"
+"                          d.last_at, d.last_amount_at, d.last_point_at) v"
 "          LEFT JOIN salesperf.board_unit bu ON bu.board_id = b.board_id AND bu.unit_id = d.unit_id"
 "         CROSS JOIN LATERAL ("
 "               SELECT CASE WHEN b.participant = 'unit' THEN bu.participant_id"
 "                           WHEN b.unit_scope IS NULL OR bu.unit_id IS NOT NULL THEN d.rep_id"
 "                      END AS participant_id) p"
-"         CROSS JOIN LATERAL ("
-"               SELECT CASE WHEN k.num_kind IS NULL OR d.kind = k.num_kind THEN"
-"                           CASE k.num_measure WHEN 'count' THEN d.activities::numeric"
-"                                WHEN 'sum' THEN d.amount ELSE d.points END"
-"                           ELSE 0 END AS num,"
-"                      CASE WHEN k.den_measure IS NULL THEN NULL"
-"                           WHEN k.den_kind IS NULL OR d.kind = k.den_kind THEN"
-"                           CASE k.den_measure WHEN 'count' THEN d.activities::numeric"
-"                                WHEN 'sum' THEN d.amount ELSE d.points END"
-"                           ELSE 0 END AS den,"
-"                      GREATEST("
-"                        CASE WHEN k.num_kind IS NULL OR d.kind = k.num_kind THEN"
-"                             CASE k.num_measure WHEN 'count' THEN d.last_at"
-"                                  WHEN 'sum' THEN d.last_amount_at ELSE d.last_point_at END END,"
-"                        CASE WHEN k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR d.kind = k.den_kind) THEN"
-"                             CASE k.den_measure WHEN 'count' THEN d.last_at"
-"                                  WHEN 'sum' THEN d.last_amount_at ELSE d.last_point_at END END"
-"                      ) AS at) v"
-"         WHERE p.participant_id IS NOT NULL"
+"         WHERE v.num IS NOT NULL AND p.participant_id IS NOT NULL"
 "         GROUP BY 1, 2, 3, 4, 7) g"
 " WHERE g.reached_at IS NOT NULL"
 " ORDER BY 1, 2, 4, 3"
@@ -226,8 +213,7 @@ validate_new_rows(void)
 	HeapTuple	row;
 	TupleDesc	desc;
 	bool		isnull;
-	char	   *rep,
-			   *kind,
+	char	   *kind,
 			   *amount,
 			   *occurred_at;
 
@@ -237,17 +223,11 @@ validate_new_rows(void)
 
 	row = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
-	rep = SPI_getvalue(row, desc, 1);
-	kind = SPI_getvalue(row, desc, 2);
-	amount = SPI_getvalue(row, desc, 3);
-	occurred_at = SPI_getvalue(row, desc, 4);
+	kind = SPI_getvalue(row, desc, 1);
+	amount = SPI_getvalue(row, desc, 2);
+	occurred_at = SPI_getvalue(row, desc, 3);
 
-	if (DatumGetBool(SPI_getbinval(row, desc, 5, &isnull)))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("unknown rep %s", rep),
-				 errhint("Add the rep to salesperf.rep first.")));
-	if (DatumGetBool(SPI_getbinval(row, desc, 6, &isnull)))
+	if (DatumGetBool(SPI_getbinval(row, desc, 4, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("unknown activity kind \"%s\"", kind),
@@ -261,6 +241,23 @@ validate_new_rows(void)
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 			 errmsg("invalid amount %s for an activity of kind \"%s\"", amount, kind),
 			 errdetail("Activity amounts must be finite and not negative.")));
+}
+
+/*
+ * This function maintains salesperf's own derived tables: refuse to run as
+ * a trigger of any other table, whose rows would forge counters.
+ */
+static void
+require_ledger(Relation rel)
+{
+	Oid			schema = get_namespace_oid("salesperf", true);
+
+	if (!OidIsValid(schema) ||
+		RelationGetRelid(rel) != get_relname_relid("activity", schema))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("salesperf_ledger_changed() fired by table \"%s\"", RelationGetRelationName(rel)),
+				 errdetail("It maintains derived state from salesperf.activity only.")));
 }
 
 static bool
@@ -286,6 +283,8 @@ salesperf_ledger_changed(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("salesperf_ledger_changed() must be an AFTER ... FOR EACH STATEMENT trigger")));
+
+	require_ledger(trigdata->tg_relation);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "salesperf: SPI_connect failed");
@@ -313,8 +312,8 @@ salesperf_ledger_changed(PG_FUNCTION_ARGS)
 	{
 		if (!is_empty(trigdata->tg_newtable))
 		{
-			validate_new_rows();
 			run(&lock_new_sql);
+			validate_new_rows();
 			run(&merge_sql);
 			run(&rederive_capped_sql);
 		}
@@ -323,6 +322,7 @@ salesperf_ledger_changed(PG_FUNCTION_ARGS)
 	{
 		if (!is_empty(trigdata->tg_newtable))
 		{
+			run(&lock_new_sql);
 			validate_new_rows();
 			run(&rederive_both_sql);
 		}

@@ -14,6 +14,7 @@
 #include "fmgr.h"
 #include "pgtime.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
@@ -169,4 +170,68 @@ Datum
 salesperf_calendar_end(PG_FUNCTION_ARGS)
 {
 	return period_bound(fcinfo, true);
+}
+
+/*
+ * The local day of a moment, and the first instant of a local day: the one
+ * definition of "day" that the ledger triggers, re-derivation, recompute()
+ * and the reads share (SQL calls these; C calls local_day/local_midnight).
+ */
+PG_FUNCTION_INFO_V1(salesperf_local_day);
+PG_FUNCTION_INFO_V1(salesperf_local_day_start);
+
+static pg_tz *
+zone_named(text *name_text)
+{
+	char	   *name = text_to_cstring(name_text);
+	pg_tz	   *tz = pg_tzset(name);
+
+	if (tz == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown time zone \"%s\"", name),
+				 errhint("See pg_timezone_names.")));
+	return tz;
+}
+
+Datum
+salesperf_local_day(PG_FUNCTION_ARGS)
+{
+	TimestampTz ts = PG_GETARG_TIMESTAMPTZ(0);
+
+	DateADT		result;
+
+	/* The bounds of period 'all' are infinite: so are their days. */
+	if (TIMESTAMP_IS_NOBEGIN(ts))
+	{
+		DATE_NOBEGIN(result);
+		PG_RETURN_DATEADT(result);
+	}
+	if (TIMESTAMP_IS_NOEND(ts))
+	{
+		DATE_NOEND(result);
+		PG_RETURN_DATEADT(result);
+	}
+	PG_RETURN_DATEADT(local_day(ts, zone_named(PG_GETARG_TEXT_PP(1))) +
+					  (UNIX_EPOCH_JDATE - POSTGRES_EPOCH_JDATE));
+}
+
+Datum
+salesperf_local_day_start(PG_FUNCTION_ARGS)
+{
+	DateADT		day = PG_GETARG_DATEADT(0);
+	TimestampTz result;
+
+	if (DATE_IS_NOBEGIN(day))
+	{
+		TIMESTAMP_NOBEGIN(result);
+		PG_RETURN_TIMESTAMPTZ(result);
+	}
+	if (DATE_IS_NOEND(day))
+	{
+		TIMESTAMP_NOEND(result);
+		PG_RETURN_TIMESTAMPTZ(result);
+	}
+	PG_RETURN_TIMESTAMPTZ(local_midnight(day + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE),
+										 zone_named(PG_GETARG_TEXT_PP(1))));
 }

@@ -95,6 +95,104 @@ $$;
 COMMENT ON FUNCTION salesperf.period_range(timestamptz, text) IS
   'Half-open range [period_start, period_end) of the period containing ts.';
 
+-- The one definition of a local day (SPEC §3): the local date of a moment in
+-- the given zone, and the first instant of a local date (where midnight is
+-- skipped, the first local time that exists; where it happens twice, the
+-- first one).  Every path -- ledger triggers, re-derivation, recompute() and
+-- the reads -- calls these rather than spelling the conversion out.
+CREATE FUNCTION salesperf.local_day(ts timestamptz, time_zone text)
+RETURNS date
+AS 'MODULE_PATHNAME', 'salesperf_local_day'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION salesperf.local_day(timestamptz, text) IS
+  'Local date of a moment in a time zone (internal; the one definition of an activity''s day).';
+
+CREATE FUNCTION salesperf.local_day_start(day date, time_zone text)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'salesperf_local_day_start'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION salesperf.local_day_start(date, text) IS
+  'First instant of a local date in a time zone: the first local midnight, or the first local time after a skipped one (internal).';
+
+-- Every write of salesperf.configuration, through configure() or directly,
+-- is validated here, so a bad value never reaches the stored settings.
+CREATE FUNCTION salesperf.configuration_check()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.time_zone IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names z WHERE z.name = NEW.time_zone) THEN
+        RAISE EXCEPTION 'unknown time zone "%"', NEW.time_zone
+            USING ERRCODE = '22023', HINT = 'See pg_timezone_names for valid names.';
+    END IF;
+    IF NEW.week_start IS NOT NULL AND NEW.week_start NOT BETWEEN 1 AND 7 THEN
+        RAISE EXCEPTION 'week_start % is out of range', NEW.week_start
+            USING ERRCODE = '22023', HINT = 'Use 1 (Monday) to 7 (Sunday).';
+    END IF;
+    IF NEW.fiscal_year_start_month IS NOT NULL AND NEW.fiscal_year_start_month NOT BETWEEN 1 AND 12 THEN
+        RAISE EXCEPTION 'fiscal_year_start_month % is out of range', NEW.fiscal_year_start_month
+            USING ERRCODE = '22023', HINT = 'Use a month number from 1 to 12.';
+    END IF;
+    IF NEW.calendar IS NOT NULL AND NEW.calendar NOT IN ('gregorian', '4-4-5', '4-5-4', '5-4-4') THEN
+        RAISE EXCEPTION 'unknown calendar "%"', NEW.calendar
+            USING ERRCODE = '22023', HINT = 'Use gregorian, 4-4-5, 4-5-4 or 5-4-4.';
+    END IF;
+    IF NEW.currency IS NOT NULL AND NEW.currency !~ '^[A-Z]{3}$' THEN
+        RAISE EXCEPTION 'invalid currency code "%"', NEW.currency
+            USING ERRCODE = '22023', HINT = 'Use a three-letter ISO 4217 code such as USD or EUR.';
+    END IF;
+    IF NEW.currency_scale IS NOT NULL AND NEW.currency_scale NOT BETWEEN 0 AND 6 THEN
+        RAISE EXCEPTION 'currency_scale % is out of range', NEW.currency_scale
+            USING ERRCODE = '22023', HINT = 'Use 0 to 6 decimal places.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER configuration_check BEFORE INSERT OR UPDATE ON salesperf.configuration
+    FOR EACH ROW EXECUTE FUNCTION salesperf.configuration_check();
+
+-- A change that moves period boundaries (time zone, week start, fiscal
+-- year, calendar) rebuilds everything keyed by day or period, whether it
+-- came through configure() or a direct write (a deleted row means the
+-- defaults).
+CREATE FUNCTION salesperf.configuration_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    before text[];
+    after  text[];
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        PERFORM salesperf.recompute();
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        before := ARRAY[COALESCE(OLD.time_zone, 'UTC'), COALESCE(OLD.week_start, 1)::text,
+                        COALESCE(OLD.fiscal_year_start_month, 1)::text, COALESCE(OLD.calendar, 'gregorian')];
+    ELSE
+        before := ARRAY['UTC', '1', '1', 'gregorian'];
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        after := ARRAY[COALESCE(NEW.time_zone, 'UTC'), COALESCE(NEW.week_start, 1)::text,
+                       COALESCE(NEW.fiscal_year_start_month, 1)::text, COALESCE(NEW.calendar, 'gregorian')];
+    ELSE
+        after := ARRAY['UTC', '1', '1', 'gregorian'];
+    END IF;
+    IF before IS DISTINCT FROM after THEN
+        PERFORM salesperf.recompute();
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER configuration_changed AFTER INSERT OR UPDATE OR DELETE ON salesperf.configuration
+    FOR EACH ROW EXECUTE FUNCTION salesperf.configuration_changed();
+CREATE TRIGGER configuration_truncated AFTER TRUNCATE ON salesperf.configuration
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.configuration_changed();
+
 CREATE FUNCTION salesperf.configure(
     time_zone               text    DEFAULT NULL,
     week_start              integer DEFAULT NULL,
@@ -107,39 +205,12 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    before salesperf.settings;
-    after  salesperf.settings;
+    after salesperf.settings;
 BEGIN
-    IF time_zone IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names z WHERE z.name = time_zone) THEN
-        RAISE EXCEPTION 'unknown time zone "%"', time_zone
-            USING ERRCODE = '22023', HINT = 'See pg_timezone_names for valid names.';
-    END IF;
-    IF week_start IS NOT NULL AND week_start NOT BETWEEN 1 AND 7 THEN
-        RAISE EXCEPTION 'week_start % is out of range', week_start
-            USING ERRCODE = '22023', HINT = 'Use 1 (Monday) to 7 (Sunday).';
-    END IF;
-    IF fiscal_year_start_month IS NOT NULL AND fiscal_year_start_month NOT BETWEEN 1 AND 12 THEN
-        RAISE EXCEPTION 'fiscal_year_start_month % is out of range', fiscal_year_start_month
-            USING ERRCODE = '22023', HINT = 'Use a month number from 1 to 12.';
-    END IF;
-    IF calendar IS NOT NULL AND calendar NOT IN ('gregorian', '4-4-5', '4-5-4', '5-4-4') THEN
-        RAISE EXCEPTION 'unknown calendar "%"', calendar
-            USING ERRCODE = '22023', HINT = 'Use gregorian, 4-4-5, 4-5-4 or 5-4-4.';
-    END IF;
-    IF currency IS NOT NULL AND currency !~ '^[A-Z]{3}$' THEN
-        RAISE EXCEPTION 'invalid currency code "%"', currency
-            USING ERRCODE = '22023', HINT = 'Use a three-letter ISO 4217 code such as USD or EUR.';
-    END IF;
-    IF currency_scale IS NOT NULL AND currency_scale NOT BETWEEN 0 AND 6 THEN
-        RAISE EXCEPTION 'currency_scale % is out of range', currency_scale
-            USING ERRCODE = '22023', HINT = 'Use 0 to 6 decimal places.';
-    END IF;
-
     -- Serialize configuration changes (and the rebuild they may trigger).
+    -- The triggers on salesperf.configuration validate the values and
+    -- rebuild derived state when period boundaries move.
     LOCK TABLE salesperf.configuration IN SHARE ROW EXCLUSIVE MODE;
-    SELECT * INTO before FROM salesperf.settings;
-
     INSERT INTO salesperf.configuration AS c
            (singleton, time_zone, week_start, fiscal_year_start_month, calendar, currency, currency_scale)
     VALUES (true, configure.time_zone, configure.week_start, configure.fiscal_year_start_month,
@@ -151,14 +222,7 @@ BEGIN
         calendar                = COALESCE(EXCLUDED.calendar, c.calendar),
         currency                = COALESCE(EXCLUDED.currency, c.currency),
         currency_scale          = COALESCE(EXCLUDED.currency_scale, c.currency_scale);
-
     SELECT * INTO after FROM salesperf.settings;
-    IF (before.time_zone, before.week_start, before.fiscal_year_start_month, before.calendar)
-       IS DISTINCT FROM
-       (after.time_zone, after.week_start, after.fiscal_year_start_month, after.calendar) THEN
-        -- Period boundaries moved: everything keyed by day or period is rebuilt.
-        PERFORM salesperf.recompute();
-    END IF;
     RETURN after;
 END
 $$;

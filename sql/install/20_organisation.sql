@@ -21,8 +21,8 @@ CREATE TABLE salesperf.unit (
     parent_id      bigint REFERENCES salesperf.unit (unit_id),
     name           text NOT NULL,
     kind           text NOT NULL DEFAULT 'team' CHECK (kind <> ''),
-    manager_rep_id bigint REFERENCES salesperf.rep (rep_id) ON DELETE SET NULL,
-    CHECK (parent_id IS DISTINCT FROM unit_id)
+    manager_rep_id bigint REFERENCES salesperf.rep (rep_id) ON DELETE SET NULL
+    -- a unit that is its own parent is a cycle: rebuild_unit_tree() refuses it (22023)
 );
 CREATE INDEX unit_parent_idx ON salesperf.unit (parent_id);
 COMMENT ON TABLE salesperf.unit IS 'Org chart: company / region / department / team, any depth, no cycles.';
@@ -44,78 +44,79 @@ CREATE INDEX unit_tree_descendant_idx ON salesperf.unit_tree (descendant_id, dep
 COMMENT ON TABLE salesperf.unit_tree IS
   'Closure of the unit tree (maintained automatically): every ancestor/descendant pair, self at depth 0.';
 
-CREATE FUNCTION salesperf.unit_tree_maintain()
-RETURNS trigger
-LANGUAGE plpgsql
+-- The closure computed from the unit table (loops forever on a cycle: call
+-- it only once rebuild_unit_tree() has ruled cycles out).
+CREATE VIEW salesperf.unit_closure AS
+WITH RECURSIVE closure AS (
+    SELECT u.unit_id AS ancestor_id, u.unit_id AS descendant_id, 0 AS depth FROM salesperf.unit u
+    UNION ALL
+    SELECT c.ancestor_id, u.unit_id, c.depth + 1
+      FROM closure c JOIN salesperf.unit u ON u.parent_id = c.descendant_id)
+SELECT closure.ancestor_id, closure.descendant_id, closure.depth FROM closure;
+COMMENT ON VIEW salesperf.unit_closure IS
+  'Internal: the unit tree''s closure computed from salesperf.unit (salesperf.unit_tree keeps it materialized).';
+
+-- Rebuild the closure from the unit table: statement-level, so it does not
+-- matter in which order a statement (or a restore's COPY) writes units, and
+-- a cycle made by one statement that moves several units at once is seen
+-- whole.  Only the rows that differ are written.  Units are few (the org
+-- chart, not the ledger), so each statement rebuilds the whole closure.
+CREATE FUNCTION salesperf.rebuild_unit_tree()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    looped bigint[];
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        IF NEW.parent_id IS NOT NULL THEN
-            PERFORM 1 FROM salesperf.unit WHERE unit_id = NEW.parent_id FOR KEY SHARE;
-        END IF;
-        INSERT INTO salesperf.unit_tree (ancestor_id, descendant_id, depth)
-        SELECT t.ancestor_id, NEW.unit_id, t.depth + 1
-          FROM salesperf.unit_tree t
-         WHERE t.descendant_id = NEW.parent_id
-        UNION ALL
-        SELECT NEW.unit_id, NEW.unit_id, 0;
-        RETURN NULL;
+    -- Serialize org changes, so two moves cannot form a cycle together.
+    LOCK TABLE salesperf.unit_tree IN SHARE ROW EXCLUSIVE MODE;
+    -- A unit that cannot be reached from a root is in (or under) a cycle.
+    WITH RECURSIVE reached AS (
+        SELECT u.unit_id FROM salesperf.unit u WHERE u.parent_id IS NULL
+        UNION
+        SELECT u.unit_id FROM reached r JOIN salesperf.unit u ON u.parent_id = r.unit_id)
+    SELECT pg_catalog.array_agg(u.unit_id ORDER BY u.unit_id) INTO looped
+      FROM salesperf.unit u
+     WHERE NOT EXISTS (SELECT 1 FROM reached r WHERE r.unit_id = u.unit_id);
+    IF looped IS NOT NULL THEN
+        RAISE EXCEPTION 'units % would form a cycle', pg_catalog.array_to_string(looped, ', ')
+            USING ERRCODE = '22023',
+                  DETAIL = 'Following parent_id from these units never reaches a unit without a parent.',
+                  HINT = 'A unit cannot be moved inside its own subtree.';
     END IF;
 
-    -- AFTER UPDATE of parent_id (checked by unit_guard before).
-    IF NEW.parent_id IS NOT DISTINCT FROM OLD.parent_id THEN
-        RETURN NULL;
-    END IF;
-    -- Detach the subtree from its old ancestors, attach it to the new ones.
     DELETE FROM salesperf.unit_tree t
-     USING salesperf.unit_tree sub, salesperf.unit_tree sup
-     WHERE sub.ancestor_id = NEW.unit_id
-       AND sup.descendant_id = NEW.unit_id AND sup.ancestor_id <> NEW.unit_id
-       AND t.ancestor_id = sup.ancestor_id AND t.descendant_id = sub.descendant_id;
+     WHERE NOT EXISTS (SELECT 1 FROM salesperf.unit_closure c
+                        WHERE c.ancestor_id = t.ancestor_id AND c.descendant_id = t.descendant_id
+                          AND c.depth = t.depth);
+
     INSERT INTO salesperf.unit_tree (ancestor_id, descendant_id, depth)
-    SELECT sup.ancestor_id, sub.descendant_id, sup.depth + sub.depth + 1
-      FROM salesperf.unit_tree sup, salesperf.unit_tree sub
-     WHERE sup.descendant_id = NEW.parent_id AND sub.ancestor_id = NEW.unit_id;
-    RETURN NULL;
+    SELECT c.ancestor_id, c.descendant_id, c.depth
+      FROM salesperf.unit_closure c
+     WHERE NOT EXISTS (SELECT 1 FROM salesperf.unit_tree t
+                        WHERE t.ancestor_id = c.ancestor_id AND t.descendant_id = c.descendant_id)
+     ORDER BY 1, 2;
 END
 $$;
+COMMENT ON FUNCTION salesperf.rebuild_unit_tree() IS
+  'Internal: bring salesperf.unit_tree in line with salesperf.unit; refuses parent links that form a cycle (22023).';
 
-
--- Checks before a unit changes: ids are stable and the tree stays acyclic.
+-- Unit ids are stable: history and boards refer to them.
 CREATE FUNCTION salesperf.unit_guard()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NEW.unit_id <> OLD.unit_id THEN
-        RAISE EXCEPTION 'unit_id of unit % cannot change', OLD.unit_id
-            USING ERRCODE = '22023', HINT = 'Create a new unit and reassign its members instead.';
-    END IF;
-    IF NEW.parent_id IS NOT DISTINCT FROM OLD.parent_id THEN
-        RETURN NEW;
-    END IF;
-    -- Re-parenting is rare: serialize it so two moves cannot form a cycle together.
-    LOCK TABLE salesperf.unit_tree IN SHARE ROW EXCLUSIVE MODE;
-    IF NEW.parent_id IS NOT NULL AND EXISTS (
-           SELECT 1 FROM salesperf.unit_tree
-            WHERE ancestor_id = NEW.unit_id AND descendant_id = NEW.parent_id) THEN
-        RAISE EXCEPTION 'moving unit % under unit % would create a cycle', NEW.unit_id, NEW.parent_id
-            USING ERRCODE = '22023',
-                  DETAIL = pg_catalog.format('Unit %s is inside the subtree of unit %s.', NEW.parent_id, NEW.unit_id);
-    END IF;
-    RETURN NEW;
+    RAISE EXCEPTION 'unit_id of unit % cannot change', OLD.unit_id
+        USING ERRCODE = '22023', HINT = 'Create a new unit and reassign its members instead.';
 END
 $$;
 
 CREATE TRIGGER unit_guard
-    BEFORE UPDATE OF unit_id, parent_id ON salesperf.unit
-    FOR EACH ROW EXECUTE FUNCTION salesperf.unit_guard();
-
-CREATE TRIGGER unit_tree_maintain
-    AFTER INSERT OR UPDATE OF parent_id ON salesperf.unit
-    FOR EACH ROW EXECUTE FUNCTION salesperf.unit_tree_maintain();
+    BEFORE UPDATE OF unit_id ON salesperf.unit
+    FOR EACH ROW WHEN (OLD.unit_id <> NEW.unit_id) EXECUTE FUNCTION salesperf.unit_guard();
 
 -- Temporal membership: half-open ranges [since, until), no overlaps per rep.
 CREATE TABLE salesperf.membership (
@@ -164,11 +165,10 @@ BEGIN
     IF since IN ('infinity', '-infinity') THEN
         RAISE EXCEPTION 'since must be a finite moment, not %', since USING ERRCODE = '22008';
     END IF;
-    -- The rep row lock serializes membership changes of one rep.
-    PERFORM 1 FROM salesperf.rep r WHERE r.rep_id = assign.rep_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown rep %', rep_id USING ERRCODE = '42704', HINT = 'See salesperf.rep.';
-    END IF;
+    -- The rep row lock serializes changes of one rep's derived state (the
+    -- ledger triggers take the same lock, see lock_reps); it raises 42704
+    -- for an unknown rep.
+    PERFORM salesperf.lock_reps(ARRAY[assign.rep_id]);
     PERFORM 1 FROM salesperf.unit u WHERE u.unit_id = assign.unit_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown unit %', unit_id USING ERRCODE = '42704', HINT = 'See salesperf.unit.';

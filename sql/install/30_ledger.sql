@@ -60,11 +60,17 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF TG_TABLE_NAME = 'rep' THEN
+        -- Every writer of a rep's activities locks the rep's row (lock_reps),
+        -- so this DELETE has waited for them: what they wrote is visible.
         IF EXISTS (SELECT 1 FROM salesperf.activity a WHERE a.rep_id = OLD.rep_id) THEN
             RAISE EXCEPTION 'rep % has activities and cannot be deleted', OLD.rep_id
                 USING ERRCODE = '23503', HINT = 'Set salesperf.rep.active to false instead.';
         END IF;
-    ELSIF EXISTS (SELECT 1 FROM salesperf.activity a WHERE a.kind = OLD.kind) THEN
+        RETURN OLD;
+    END IF;
+    -- Kinds are not locked per write: wait for the writers in flight instead.
+    LOCK TABLE salesperf.activity IN SHARE MODE;
+    IF EXISTS (SELECT 1 FROM salesperf.activity a WHERE a.kind = OLD.kind) THEN
         RAISE EXCEPTION 'activity kind "%" is in use and cannot be deleted', OLD.kind
             USING ERRCODE = '23503';
     END IF;

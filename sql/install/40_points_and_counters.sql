@@ -85,7 +85,7 @@ CREATE VIEW salesperf.scored_activity AS
 SELECT a.activity_id,
        a.rep_id,
        m.unit_id,
-       (a.occurred_at AT TIME ZONE s.time_zone)::date AS day,
+       salesperf.local_day(a.occurred_at, s.time_zone) AS day,
        a.kind,
        a.amount,
        a.occurred_at,
@@ -128,8 +128,8 @@ BEGIN
               FROM (SELECT DISTINCT * FROM unnest(rep_ids, days)) AS k(rep_id, day)
               JOIN salesperf.activity a
                 ON a.rep_id = k.rep_id
-               AND a.occurred_at >= (k.day::timestamp AT TIME ZONE tz)
-               AND a.occurred_at <  ((k.day + 1)::timestamp AT TIME ZONE tz)
+               AND a.occurred_at >= salesperf.local_day_start(k.day, tz)
+               AND a.occurred_at <  salesperf.local_day_start(k.day + 1, tz)
               JOIN salesperf.point_rule r
                 ON r.kind = a.kind AND r.active AND r.daily_cap IS NOT NULL
                AND r.valid @> a.occurred_at
@@ -151,8 +151,8 @@ BEGIN
       FROM (SELECT DISTINCT * FROM unnest(rep_ids, days)) AS k(rep_id, day)
       JOIN salesperf.scored_activity sa
         ON sa.rep_id = k.rep_id AND sa.day = k.day
-       AND sa.occurred_at >= (k.day::timestamp AT TIME ZONE tz)
-       AND sa.occurred_at <  ((k.day + 1)::timestamp AT TIME ZONE tz)
+       AND sa.occurred_at >= salesperf.local_day_start(k.day, tz)
+       AND sa.occurred_at <  salesperf.local_day_start(k.day + 1, tz)
      WHERE kinds IS NULL OR sa.kind = ANY (kinds)
      GROUP BY sa.rep_id, sa.day, sa.kind, sa.unit_id
      ORDER BY sa.rep_id, sa.day, sa.kind, sa.unit_id;
@@ -161,13 +161,65 @@ $$;
 COMMENT ON FUNCTION salesperf.rederive_days(bigint[], date[], text[]) IS
   'Internal: rebuild capped awards and KPI counters of the given (rep, local day) pairs (of the given kinds, or all) from the ledger.';
 
--- Serialize derived-state changes per rep (never per team); see
--- src/rep_locks.c.  Every writer locks the reps it touches before it reads
--- counters: a shared ledger lock plus one lock per rep, in a fixed order, or
--- for more than 64 reps the ledger lock exclusively.
+-- Serialize derived-state changes per rep (never per team).  Every writer
+-- of a rep's derived state -- the ledger triggers, re-derivation after rule,
+-- membership and org changes, assign() -- locks the rep's row first, in
+-- rep_id order, so its next statements see what an earlier writer of the
+-- same rep committed.  Row locks on salesperf.rep can only be taken by roles
+-- allowed to update it (admins) and by salesperf's own code; a rep being
+-- deleted waits for them, so no activity can outlive its rep.  Raises 42704
+-- for an id that is not a rep.
 CREATE FUNCTION salesperf.lock_reps(rep_ids bigint[])
 RETURNS void
-AS 'MODULE_PATHNAME', 'salesperf_lock_reps'
-LANGUAGE C VOLATILE;
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    missing bigint;
+BEGIN
+    -- A REPEATABLE READ snapshot is older than these locks: it would miss
+    -- what the previous holder wrote.  SERIALIZABLE is safe (conflicts end
+    -- in 40001).
+    IF pg_catalog.current_setting('transaction_isolation') = 'repeatable read' THEN
+        RAISE EXCEPTION 'salesperf cannot maintain derived state in a REPEATABLE READ transaction'
+            USING ERRCODE = '0A000',
+                  HINT = 'Write under READ COMMITTED (the default) or SERIALIZABLE.';
+    END IF;
+    PERFORM 1 FROM salesperf.rep r
+      WHERE r.rep_id = ANY (rep_ids)
+      ORDER BY r.rep_id
+        FOR NO KEY UPDATE;
+    SELECT x INTO missing
+      FROM pg_catalog.unnest(rep_ids) x
+     WHERE x IS NOT NULL AND NOT EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = x)
+     ORDER BY x LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'unknown rep %', missing
+            USING ERRCODE = '42704', HINT = 'Add the rep to salesperf.rep first.';
+    END IF;
+END
+$$;
 COMMENT ON FUNCTION salesperf.lock_reps(bigint[]) IS
-  'Internal: transaction-level locks that serialize derived-state changes per rep (bulk statements lock the whole ledger).';
+  'Internal: lock the rows of the given reps (in rep_id order) before their derived state is changed; 42704 for an unknown rep.';
+
+-- Changes that re-derive more than a few reps (rule, KPI, board, org and
+-- configuration edits, recompute) first wait for the ledger writers in
+-- flight and hold new ones back until they commit, so what they re-derive
+-- includes every committed activity.  Plain table lock on the ledger:
+-- readers are not blocked.
+CREATE FUNCTION salesperf.lock_ledger()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.current_setting('transaction_isolation') = 'repeatable read' THEN
+        RAISE EXCEPTION 'salesperf cannot maintain derived state in a REPEATABLE READ transaction'
+            USING ERRCODE = '0A000',
+                  HINT = 'Change salesperf''s configuration under READ COMMITTED (the default) or SERIALIZABLE.';
+    END IF;
+    LOCK TABLE salesperf.activity IN SHARE ROW EXCLUSIVE MODE;
+END
+$$;
+COMMENT ON FUNCTION salesperf.lock_ledger() IS
+  'Internal: wait for in-flight ledger writers and hold new ones back until commit (readers are not blocked).';

@@ -24,6 +24,113 @@ COMMENT ON COLUMN salesperf.kpi.measure IS 'count (activities), sum or avg (of a
 COMMENT ON COLUMN salesperf.kpi.num_kind IS 'Internal: kind of the numerator component (NULL = every kind).';
 SELECT pg_catalog.pg_extension_config_dump('salesperf.kpi', 'WHERE NOT builtin');
 
+-- Every write of a KPI, through define_kpi() or directly, is validated here
+-- and its parts (num_kind, num_measure, den_kind, den_measure: what
+-- kpi_contribution() reads) are derived from kind, measure, numerator and
+-- denominator, so they can never disagree with the definition.
+CREATE FUNCTION salesperf.kpi_check()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n salesperf.kpi;
+    d salesperf.kpi;
+BEGIN
+    IF NEW.name IS NULL OR NEW.name !~ '^[a-z][a-z0-9_]*$' THEN
+        RAISE EXCEPTION 'invalid KPI name "%"', NEW.name
+            USING ERRCODE = '22023', HINT = 'Use lower-case letters, digits and underscores, starting with a letter.';
+    END IF;
+    IF TG_OP = 'UPDATE' AND NEW.name <> OLD.name THEN
+        RAISE EXCEPTION 'KPI "%" cannot be renamed', OLD.name
+            USING ERRCODE = '22023', HINT = 'Define a new KPI instead.';
+    END IF;
+    IF NEW.measure IS NULL OR NEW.measure NOT IN ('count', 'sum', 'avg', 'ratio', 'points') THEN
+        RAISE EXCEPTION 'unknown measure "%"', NEW.measure
+            USING ERRCODE = '22023', HINT = 'Use count, sum, avg, ratio or points.';
+    END IF;
+    IF NEW.kind IS NOT NULL AND NOT EXISTS (SELECT 1 FROM salesperf.activity_kind k WHERE k.kind = NEW.kind) THEN
+        RAISE EXCEPTION 'unknown activity kind "%"', NEW.kind USING ERRCODE = '42704', HINT = 'See salesperf.activity_kind.';
+    END IF;
+    NEW.higher_is_better := COALESCE(NEW.higher_is_better, true);
+    NEW.den_kind := NULL;
+    NEW.den_measure := NULL;
+
+    IF NEW.measure IN ('count', 'sum', 'avg') THEN
+        IF NEW.kind IS NULL THEN
+            RAISE EXCEPTION 'a % KPI needs an activity kind', NEW.measure USING ERRCODE = '22004';
+        END IF;
+        IF NEW.numerator IS NOT NULL OR NEW.denominator IS NOT NULL THEN
+            RAISE EXCEPTION 'only a ratio KPI has a numerator and a denominator' USING ERRCODE = '22023';
+        END IF;
+        NEW.num_kind := NEW.kind;
+        NEW.num_measure := CASE NEW.measure WHEN 'avg' THEN 'sum' ELSE NEW.measure END;
+        IF NEW.measure = 'avg' THEN
+            NEW.den_kind := NEW.kind;
+            NEW.den_measure := 'count';
+        END IF;
+    ELSIF NEW.measure = 'points' THEN
+        IF NEW.numerator IS NOT NULL OR NEW.denominator IS NOT NULL THEN
+            RAISE EXCEPTION 'only a ratio KPI has a numerator and a denominator' USING ERRCODE = '22023';
+        END IF;
+        NEW.num_kind := NEW.kind;
+        NEW.num_measure := 'points';
+    ELSE
+        IF NEW.numerator IS NULL OR NEW.denominator IS NULL THEN
+            RAISE EXCEPTION 'a ratio KPI needs a numerator and a denominator KPI' USING ERRCODE = '22004';
+        END IF;
+        IF NEW.kind IS NOT NULL THEN
+            RAISE EXCEPTION 'a ratio KPI takes its kinds from its numerator and denominator, not from kind "%"', NEW.kind
+                USING ERRCODE = '22023';
+        END IF;
+        SELECT * INTO n FROM salesperf.kpi k WHERE k.name = NEW.numerator;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unknown KPI "%"', NEW.numerator USING ERRCODE = '42704', HINT = 'See salesperf.kpi.';
+        END IF;
+        SELECT * INTO d FROM salesperf.kpi k WHERE k.name = NEW.denominator;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'unknown KPI "%"', NEW.denominator USING ERRCODE = '42704', HINT = 'See salesperf.kpi.';
+        END IF;
+        IF n.den_measure IS NOT NULL OR d.den_measure IS NOT NULL THEN
+            RAISE EXCEPTION 'a ratio KPI is built from count, sum or points KPIs, not from "%"',
+                CASE WHEN n.den_measure IS NOT NULL THEN n.name ELSE d.name END
+                USING ERRCODE = '22023';
+        END IF;
+        NEW.num_kind := n.num_kind; NEW.num_measure := n.num_measure;
+        NEW.den_kind := d.num_kind; NEW.den_measure := d.num_measure;
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER kpi_check BEFORE INSERT OR UPDATE ON salesperf.kpi
+    FOR EACH ROW EXECUTE FUNCTION salesperf.kpi_check();
+
+-- An edited KPI re-derives at once: ratios built on it take its new parts,
+-- and every board ranked on it (or on such a ratio) is rebuilt from the
+-- counters.
+CREATE FUNCTION salesperf.kpi_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF (NEW.num_kind, NEW.num_measure, NEW.den_kind, NEW.den_measure, NEW.higher_is_better)
+       IS NOT DISTINCT FROM
+       (OLD.num_kind, OLD.num_measure, OLD.den_kind, OLD.den_measure, OLD.higher_is_better) THEN
+        RETURN NULL;
+    END IF;
+    -- Ratios store their parts' kinds: touch them so kpi_check derives again.
+    UPDATE salesperf.kpi k SET numerator = k.numerator
+     WHERE (k.numerator = NEW.name OR k.denominator = NEW.name) AND k.name <> NEW.name;
+    PERFORM salesperf.rebuild_standings(pg_catalog.array_agg(b.board_id))
+       FROM salesperf.leaderboard b WHERE b.metric = NEW.name
+     HAVING pg_catalog.count(*) > 0;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER kpi_changed AFTER UPDATE ON salesperf.kpi
+    FOR EACH ROW EXECUTE FUNCTION salesperf.kpi_changed();
+
 CREATE FUNCTION salesperf.define_kpi(
     name             text,
     kind             text    DEFAULT NULL,
@@ -37,75 +144,38 @@ RETURNS text
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    n salesperf.kpi;
-    d salesperf.kpi;
-    row salesperf.kpi;
 BEGIN
     IF name IS NULL OR measure IS NULL THEN
         RAISE EXCEPTION 'define_kpi() needs a name and a measure' USING ERRCODE = '22004';
     END IF;
-    IF name !~ '^[a-z][a-z0-9_]*$' THEN
-        RAISE EXCEPTION 'invalid KPI name "%"', name
-            USING ERRCODE = '22023', HINT = 'Use lower-case letters, digits and underscores, starting with a letter.';
-    END IF;
     IF EXISTS (SELECT 1 FROM salesperf.kpi k WHERE k.name = define_kpi.name) THEN
         RAISE EXCEPTION 'KPI "%" already exists', name USING ERRCODE = '42710';
     END IF;
-    IF measure NOT IN ('count', 'sum', 'avg', 'ratio', 'points') THEN
-        RAISE EXCEPTION 'unknown measure "%"', measure
-            USING ERRCODE = '22023', HINT = 'Use count, sum, avg, ratio or points.';
-    END IF;
-    IF kind IS NOT NULL AND NOT EXISTS (SELECT 1 FROM salesperf.activity_kind k WHERE k.kind = define_kpi.kind) THEN
-        RAISE EXCEPTION 'unknown activity kind "%"', kind USING ERRCODE = '42704', HINT = 'See salesperf.activity_kind.';
-    END IF;
-
-    row.name := name; row.kind := kind; row.measure := measure; row.unit := unit;
-    row.higher_is_better := COALESCE(higher_is_better, true); row.description := description;
-    row.builtin := false;
-
-    IF measure IN ('count', 'sum', 'avg') THEN
-        IF kind IS NULL THEN
-            RAISE EXCEPTION 'a % KPI needs an activity kind', measure USING ERRCODE = '22004';
-        END IF;
-        IF numerator IS NOT NULL OR denominator IS NOT NULL THEN
-            RAISE EXCEPTION 'only a ratio KPI has a numerator and a denominator' USING ERRCODE = '22023';
-        END IF;
-        row.num_kind := kind;
-        row.num_measure := CASE measure WHEN 'avg' THEN 'sum' ELSE measure END;
-        IF measure = 'avg' THEN
-            row.den_kind := kind; row.den_measure := 'count';
-        END IF;
-    ELSIF measure = 'points' THEN
-        row.num_kind := kind; row.num_measure := 'points';
-    ELSE
-        IF numerator IS NULL OR denominator IS NULL THEN
-            RAISE EXCEPTION 'a ratio KPI needs a numerator and a denominator KPI' USING ERRCODE = '22004';
-        END IF;
-        SELECT * INTO n FROM salesperf.kpi k WHERE k.name = define_kpi.numerator;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'unknown KPI "%"', numerator USING ERRCODE = '42704', HINT = 'See salesperf.kpi.';
-        END IF;
-        SELECT * INTO d FROM salesperf.kpi k WHERE k.name = define_kpi.denominator;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'unknown KPI "%"', denominator USING ERRCODE = '42704', HINT = 'See salesperf.kpi.';
-        END IF;
-        IF n.den_measure IS NOT NULL OR d.den_measure IS NOT NULL THEN
-            RAISE EXCEPTION 'a ratio KPI is built from count, sum or points KPIs, not from "%"',
-                CASE WHEN n.den_measure IS NOT NULL THEN n.name ELSE d.name END
-                USING ERRCODE = '22023';
-        END IF;
-        row.numerator := numerator; row.denominator := denominator;
-        row.num_kind := n.num_kind; row.num_measure := n.num_measure;
-        row.den_kind := d.num_kind; row.den_measure := d.num_measure;
-    END IF;
-
-    INSERT INTO salesperf.kpi SELECT row.*;
+    -- kpi_check validates the definition and derives its parts.
+    INSERT INTO salesperf.kpi (name, kind, measure, numerator, denominator, unit, higher_is_better,
+                               description, builtin, num_measure)
+    VALUES (define_kpi.name, define_kpi.kind, define_kpi.measure, define_kpi.numerator,
+            define_kpi.denominator, define_kpi.unit, COALESCE(define_kpi.higher_is_better, true),
+            define_kpi.description, false, 'count');
     RETURN name;
 END
 $$;
 COMMENT ON FUNCTION salesperf.define_kpi(text, text, text, text, text, text, boolean, text) IS
   'Define a KPI: count/sum/avg of an activity kind, points, or a ratio of two KPIs (computed from its parts, never averaged).';
+
+-- What one counter row adds to a KPI: see src/kpi_contribution.c.  The one
+-- definition that kpi_value(), board_contribution, the insert path and
+-- recompute() share.
+CREATE FUNCTION salesperf.kpi_contribution(
+    num_kind text, num_measure text, den_kind text, den_measure text,
+    kind text, activities bigint, amount numeric, points numeric,
+    last_at timestamptz, last_amount_at timestamptz, last_point_at timestamptz,
+    OUT num numeric, OUT den numeric, OUT reached_at timestamptz)
+AS 'MODULE_PATHNAME', 'salesperf_kpi_contribution'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION salesperf.kpi_contribution(text, text, text, text, text, bigint, numeric, numeric,
+                                              timestamptz, timestamptz, timestamptz) IS
+  'Internal: numerator, denominator and last change that a counter row of a kind adds to a KPI with the given parts (NULL if it adds nothing).';
 
 INSERT INTO salesperf.kpi (name, kind, measure, numerator, denominator, unit, higher_is_better,
                            description, builtin, num_kind, num_measure, den_kind, den_measure) VALUES
@@ -162,29 +232,27 @@ BEGIN
     END IF;
     SELECT * INTO s FROM salesperf.settings;
     -- calendar_start validates the period name.
-    d0 := (salesperf.calendar_start(at, period, s.time_zone, s.week_start, s.fiscal_year_start_month, s.calendar)
-           AT TIME ZONE s.time_zone)::date;
-    d1 := (salesperf.calendar_end(at, period, s.time_zone, s.week_start, s.fiscal_year_start_month, s.calendar)
-           AT TIME ZONE s.time_zone)::date;
+    d0 := salesperf.local_day(salesperf.calendar_start(at, period, s.time_zone, s.week_start,
+                                                       s.fiscal_year_start_month, s.calendar), s.time_zone);
+    d1 := salesperf.local_day(salesperf.calendar_end(at, period, s.time_zone, s.week_start,
+                                                     s.fiscal_year_start_month, s.calendar), s.time_zone);
 
-    SELECT sum(CASE WHEN k.num_kind IS NULL OR c.kind = k.num_kind THEN
-                   CASE k.num_measure WHEN 'count' THEN c.activities WHEN 'sum' THEN c.amount ELSE c.points END
-               ELSE 0 END),
-           sum(CASE WHEN k.den_kind IS NULL OR c.kind = k.den_kind THEN
-                   CASE k.den_measure WHEN 'count' THEN c.activities WHEN 'sum' THEN c.amount ELSE c.points END
-               ELSE 0 END)
+    SELECT sum(v.num), sum(v.den)
       INTO num, den
       FROM (-- One branch runs: the others are cut by their constant scope test.
-            SELECT c.kind, c.activities, c.amount, c.points FROM salesperf.kpi_counter c
+            SELECT c.* FROM salesperf.kpi_counter c
              WHERE scope = 'rep' AND c.rep_id = scope_id AND c.day >= d0 AND c.day < d1
             UNION ALL
-            SELECT c.kind, c.activities, c.amount, c.points
+            SELECT c.*
               FROM salesperf.unit_tree t JOIN salesperf.kpi_counter c ON c.unit_id = t.descendant_id
              WHERE scope = 'unit' AND t.ancestor_id = scope_id AND c.day >= d0 AND c.day < d1
             UNION ALL
-            SELECT c.kind, c.activities, c.amount, c.points FROM salesperf.kpi_counter c
+            SELECT c.* FROM salesperf.kpi_counter c
              WHERE scope = 'company' AND c.day >= d0 AND c.day < d1) c
-     WHERE k.num_kind IS NULL OR c.kind IN (k.num_kind, k.den_kind);
+     CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
+                                                   c.kind, c.activities, c.amount, c.points,
+                                                   c.last_at, c.last_amount_at, c.last_point_at) v
+     WHERE v.num IS NOT NULL;
 
     IF k.den_measure IS NULL THEN
         RETURN COALESCE(num, 0);

@@ -89,44 +89,48 @@ COMMENT ON FUNCTION salesperf.rebuild_board_units(integer[]) IS
   'Internal: rebuild salesperf.board_unit for the given boards (NULL: all).';
 
 -- What each counter row adds to each board it counts on: the participant
--- it counts for, its numerator and denominator, and the last time one of its
--- activities changed them (count -> any activity, sum -> a non-zero amount,
--- points -> non-zero points; see the last_* columns).  The one definition
--- refresh_standings() and recompute() share; the insert path in
--- src/ledger_trigger.c applies the same rules to its deltas.
+-- it counts for and what kpi_contribution() says it adds to the board's
+-- KPI.  refresh_standings() and computed_standing read it; the insert path
+-- in src/ledger_trigger.c calls kpi_contribution() on its deltas.
 CREATE VIEW salesperf.board_contribution AS
 SELECT b.board_id, c.rep_id, c.day, p.participant_id,
        CASE WHEN k.higher_is_better THEN 1 ELSE -1 END AS direction,
-       v.num, v.den, v.at
+       v.num, v.den, v.reached_at AS at
   FROM salesperf.leaderboard b
   JOIN salesperf.kpi k ON k.name = b.metric
-  JOIN salesperf.kpi_counter c ON k.num_kind IS NULL OR c.kind IN (k.num_kind, k.den_kind)
+ CROSS JOIN salesperf.kpi_counter c
+ CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
+                                               c.kind, c.activities, c.amount, c.points,
+                                               c.last_at, c.last_amount_at, c.last_point_at) v
   LEFT JOIN salesperf.board_unit bu ON bu.board_id = b.board_id AND bu.unit_id = c.unit_id
  CROSS JOIN LATERAL (
        SELECT CASE WHEN b.participant = 'unit' THEN bu.participant_id
                    WHEN b.unit_scope IS NULL OR bu.unit_id IS NOT NULL THEN c.rep_id
               END AS participant_id) p
- CROSS JOIN LATERAL (
-       SELECT CASE WHEN k.num_kind IS NULL OR c.kind = k.num_kind THEN
-                   CASE k.num_measure WHEN 'count' THEN c.activities::numeric
-                                      WHEN 'sum' THEN c.amount ELSE c.points END
-                   ELSE 0 END AS num,
-              CASE WHEN k.den_measure IS NULL THEN NULL
-                   WHEN k.den_kind IS NULL OR c.kind = k.den_kind THEN
-                   CASE k.den_measure WHEN 'count' THEN c.activities::numeric
-                                      WHEN 'sum' THEN c.amount ELSE c.points END
-                   ELSE 0 END AS den,
-              GREATEST(
-                CASE WHEN k.num_kind IS NULL OR c.kind = k.num_kind THEN
-                     CASE k.num_measure WHEN 'count' THEN c.last_at
-                                        WHEN 'sum' THEN c.last_amount_at ELSE c.last_point_at END END,
-                CASE WHEN k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR c.kind = k.den_kind) THEN
-                     CASE k.den_measure WHEN 'count' THEN c.last_at
-                                        WHEN 'sum' THEN c.last_amount_at ELSE c.last_point_at END END
-              ) AS at) v
- WHERE p.participant_id IS NOT NULL;
+ WHERE v.num IS NOT NULL AND p.participant_id IS NOT NULL;
 COMMENT ON VIEW salesperf.board_contribution IS
   'Internal: what each KPI counter row adds to each leaderboard it counts on, and for which participant.';
+
+-- Every board's standings as the counters say they should be: each counter
+-- row feeds the period of its local day (period starts computed once per
+-- board and distinct day).  recompute() and rebuild_standings() read it.
+CREATE VIEW salesperf.computed_standing AS
+SELECT bc.board_id, pm.ps AS period_start, bc.participant_id, bc.rep_id AS contributor_id,
+       pg_catalog.sum(bc.num) AS num, pg_catalog.sum(bc.den) AS den, bc.direction,
+       pg_catalog.max(bc.at) AS reached_at
+  FROM salesperf.board_contribution bc
+  JOIN (SELECT b.board_id, d.day,
+               salesperf.calendar_start(salesperf.local_day_start(d.day, s.time_zone), b.period,
+                                        s.time_zone, s.week_start, s.fiscal_year_start_month,
+                                        s.calendar) AS ps
+          FROM (SELECT DISTINCT c.day FROM salesperf.kpi_counter c) d
+         CROSS JOIN salesperf.leaderboard b
+         CROSS JOIN salesperf.settings s) pm
+    ON pm.board_id = bc.board_id AND pm.day = bc.day
+ GROUP BY bc.board_id, pm.ps, bc.participant_id, bc.rep_id, bc.direction
+HAVING pg_catalog.max(bc.at) IS NOT NULL;
+COMMENT ON VIEW salesperf.computed_standing IS
+  'Internal: every leaderboard''s standings computed from the KPI counters (what salesperf.standing must hold).';
 
 -- The (board, rep, period) standings that the given (rep, local day) pairs
 -- feed, with the period's local day bounds.
@@ -136,12 +140,12 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT x.board_id, x.rep_id, x.ps,
-         (x.ps AT TIME ZONE s.time_zone)::date,
-         (salesperf.calendar_end(x.ps, x.period, s.time_zone, s.week_start, s.fiscal_year_start_month, s.calendar)
-            AT TIME ZONE s.time_zone)::date
+         salesperf.local_day(x.ps, s.time_zone),
+         salesperf.local_day(salesperf.calendar_end(x.ps, x.period, s.time_zone, s.week_start,
+                                                    s.fiscal_year_start_month, s.calendar), s.time_zone)
     FROM salesperf.settings s,
          LATERAL (SELECT DISTINCT b.board_id, b.period, k.rep_id,
-                         salesperf.calendar_start(k.day::timestamp AT TIME ZONE s.time_zone, b.period,
+                         salesperf.calendar_start(salesperf.local_day_start(k.day, s.time_zone), b.period,
                                                   s.time_zone, s.week_start, s.fiscal_year_start_month,
                                                   s.calendar) AS ps
                     FROM unnest(rep_ids, days) AS k(rep_id, day)
@@ -180,6 +184,57 @@ $$;
 COMMENT ON FUNCTION salesperf.refresh_standings(bigint[], date[], integer[]) IS
   'Internal: rebuild the standings fed by the given (rep, local day) pairs from the counters.';
 
+-- Rebuild every standing of the given boards (NULL: all) from the counters,
+-- with the board-unit map first.  Run when a board is created or edited, a
+-- KPI it ranks on changes, or the org chart changes.
+CREATE FUNCTION salesperf.rebuild_standings(board_ids integer[] DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    PERFORM salesperf.lock_ledger();
+    PERFORM salesperf.lock_reps(pg_catalog.array_agg(r.rep_id)) FROM salesperf.rep r;
+    PERFORM salesperf.rebuild_board_units(board_ids);
+    DELETE FROM salesperf.standing st WHERE board_ids IS NULL OR st.board_id = ANY (board_ids);
+    INSERT INTO salesperf.standing (board_id, period_start, participant_id, contributor_id,
+                                    num, den, direction, reached_at)
+    SELECT cs.board_id, cs.period_start, cs.participant_id, cs.contributor_id,
+           cs.num, cs.den, cs.direction, cs.reached_at
+      FROM salesperf.computed_standing cs
+     WHERE board_ids IS NULL OR cs.board_id = ANY (board_ids)
+     ORDER BY 1, 2, 4, 3;
+END
+$$;
+COMMENT ON FUNCTION salesperf.rebuild_standings(integer[]) IS
+  'Internal: rebuild the board-unit map and every standing of the given boards (NULL: all) from the counters.';
+
+-- A board created or edited (by create_leaderboard() or directly, as a
+-- restore does) is built at once; a rename changes nothing derived.
+CREATE FUNCTION salesperf.leaderboard_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'UPDATE'
+       AND (NEW.board_id, NEW.metric, NEW.participant, NEW.period, NEW.unit_scope, NEW.unit_kind)
+           IS NOT DISTINCT FROM
+           (OLD.board_id, OLD.metric, OLD.participant, OLD.period, OLD.unit_scope, OLD.unit_kind) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' AND NEW.board_id <> OLD.board_id THEN
+        RAISE EXCEPTION 'board_id of leaderboard "%" cannot change', OLD.name
+            USING ERRCODE = '22023', HINT = 'Create a new leaderboard instead.';
+    END IF;
+    PERFORM salesperf.rebuild_standings(ARRAY[NEW.board_id]);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER leaderboard_changed AFTER INSERT OR UPDATE ON salesperf.leaderboard
+    FOR EACH ROW EXECUTE FUNCTION salesperf.leaderboard_changed();
+
 CREATE FUNCTION salesperf.create_leaderboard(name text, metric text DEFAULT 'points',
                                              participant text DEFAULT 'rep', period text DEFAULT 'month',
                                              unit_scope bigint DEFAULT NULL, unit_kind text DEFAULT NULL)
@@ -193,6 +248,10 @@ BEGIN
     IF name IS NULL OR metric IS NULL OR participant IS NULL OR period IS NULL THEN
         RAISE EXCEPTION 'create_leaderboard() needs a name, a metric, a participant and a period'
             USING ERRCODE = '22004';
+    END IF;
+    IF pg_catalog.btrim(name) = '' THEN
+        RAISE EXCEPTION 'leaderboard name must not be empty' USING ERRCODE = '22023',
+            HINT = 'Name the board as people will see it, e.g. ''Points this month''.';
     END IF;
     IF EXISTS (SELECT 1 FROM salesperf.leaderboard b WHERE b.name = create_leaderboard.name) THEN
         RAISE EXCEPTION 'leaderboard "%" already exists', name USING ERRCODE = '42710';
@@ -218,17 +277,22 @@ BEGIN
     IF participant = 'rep' AND unit_kind IS NOT NULL THEN
         RAISE EXCEPTION 'unit_kind applies to unit leaderboards only' USING ERRCODE = '22023';
     END IF;
+    IF participant = 'unit' AND NOT EXISTS (
+           SELECT 1 FROM salesperf.unit u
+            WHERE u.kind = unit_kind
+              AND (unit_scope IS NULL OR EXISTS (
+                   SELECT 1 FROM salesperf.unit_tree t
+                    WHERE t.ancestor_id = unit_scope AND t.descendant_id = u.unit_id))) THEN
+        RAISE EXCEPTION 'no unit of kind "%" to compete%', unit_kind,
+              CASE WHEN unit_scope IS NULL THEN '' ELSE pg_catalog.format(' under unit %s', unit_scope) END
+            USING ERRCODE = '22023',
+                  HINT = 'See salesperf.unit.kind for the kinds in use, e.g. team or region.';
+    END IF;
 
-    -- Wait for writers in flight, so the build below sees all they wrote.
-    PERFORM pg_catalog.pg_advisory_xact_lock(1936483696, 0);
+    -- leaderboard_changed builds its standings from the counters.
     INSERT INTO salesperf.leaderboard (name, metric, participant, period, unit_scope, unit_kind)
     VALUES (name, metric, participant, period, unit_scope, unit_kind)
     RETURNING board_id INTO id;
-    PERFORM salesperf.rebuild_board_units(ARRAY[id]);
-
-    -- Build its standings from the counters of every (rep, day) recorded so far.
-    PERFORM salesperf.refresh_standings(array_agg(k.rep_id), array_agg(k.day), ARRAY[id])
-       FROM (SELECT DISTINCT c.rep_id, c.day FROM salesperf.kpi_counter c) k;
     RETURN id;
 END
 $$;
@@ -255,29 +319,49 @@ END
 $$;
 COMMENT ON FUNCTION salesperf.board(text) IS 'Internal: the leaderboard of that name, or an error naming it.';
 
--- The participants of a board in the period starting at ps: active reps (or
--- units) with standings in the period, plus the active reps who were
--- members of the board's scope during the period (or every unit of
--- unit_kind under unit_scope), who score 0 when they recorded nothing.
-CREATE FUNCTION salesperf.board_candidates(board_id integer, ps timestamptz)
+-- How a score is shown: money at the currency's scale, ratios and averages
+-- to four decimals, counts and points without trailing zeros.  Ranking uses
+-- the exact value; only what is returned is rounded.
+CREATE FUNCTION salesperf.display_score(score numeric, metric text)
+RETURNS numeric
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN k.unit = 'currency' THEN pg_catalog.round(score, s.currency_scale)
+              WHEN k.den_measure IS NOT NULL THEN pg_catalog.trim_scale(pg_catalog.round(score, 4))
+              ELSE pg_catalog.trim_scale(score) END
+    FROM salesperf.kpi k CROSS JOIN salesperf.settings s
+   WHERE k.name = metric
+$$;
+COMMENT ON FUNCTION salesperf.display_score(numeric, text) IS
+  'Internal: a board score as people read it (currency scale for money, 4 decimals for ratios, no trailing zeros otherwise).';
+
+-- The participants of a board in the period starting at ps: reps (or units)
+-- with standings in the period, plus the reps who were members of the
+-- board's scope during the period (or every unit of unit_kind under
+-- unit_scope), who score 0 when they recorded nothing.  A board read
+-- ranks today's active reps; `history` ranks everyone who took part then
+-- (previous ranks: deactivating a rep today does not rewrite them).
+CREATE FUNCTION salesperf.board_candidates(board_id integer, ps timestamptz, history boolean DEFAULT false)
 RETURNS SETOF bigint
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
   WITH b AS (
-      SELECT b.*, salesperf.calendar_end(ps, b.period, s.time_zone, s.week_start,
-                                         s.fiscal_year_start_month, s.calendar) AS pe
+      SELECT b.*, x.pe
         FROM salesperf.leaderboard b CROSS JOIN salesperf.settings s
+       CROSS JOIN LATERAL (SELECT salesperf.calendar_end(ps, b.period, s.time_zone, s.week_start,
+                                                         s.fiscal_year_start_month, s.calendar) AS pe) x
        WHERE b.board_id = board_candidates.board_id)
   SELECT st.participant_id
     FROM b JOIN salesperf.standing st ON st.board_id = b.board_id AND st.period_start = ps
-   WHERE b.participant = 'unit'
+   WHERE b.participant = 'unit' OR history
       OR EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = st.participant_id AND r.active)
   UNION
   SELECT m.rep_id
     FROM b JOIN salesperf.membership m ON m.during && pg_catalog.tstzrange(ps, b.pe, '[)')
-    JOIN salesperf.rep r ON r.rep_id = m.rep_id AND r.active
+    JOIN salesperf.rep r ON r.rep_id = m.rep_id AND (r.active OR history)
    WHERE b.participant = 'rep'
      AND (b.unit_scope IS NULL OR m.unit_id IN (
           SELECT t.descendant_id FROM salesperf.unit_tree t WHERE t.ancestor_id = b.unit_scope))
@@ -288,15 +372,14 @@ AS $$
      AND (b.unit_scope IS NULL OR u.unit_id IN (
           SELECT t.descendant_id FROM salesperf.unit_tree t WHERE t.ancestor_id = b.unit_scope))
 $$;
-COMMENT ON FUNCTION salesperf.board_candidates(integer, timestamptz) IS
+COMMENT ON FUNCTION salesperf.board_candidates(integer, timestamptz, boolean) IS
   'Internal: the participants of a board in the period starting at ps.';
 
 -- Every participant of a board in the period starting at ps, ranked.
--- Participants: reps (or units) with standings in the period, plus the
--- active reps who were members of the board's scope during the period (or
--- every unit of unit_kind under unit_scope), who score 0 when they recorded
--- nothing (NULL for avg and ratio metrics).
-CREATE FUNCTION salesperf.board_standings(board_id integer, ps timestamptz)
+-- Participants are board_candidates(); one who recorded nothing scores 0
+-- (NULL for avg and ratio metrics).  reached_at is NULL for a participant
+-- without standings in the period (who recorded nothing that counts).
+CREATE FUNCTION salesperf.board_standings(board_id integer, ps timestamptz, history boolean DEFAULT false)
 RETURNS TABLE (rank bigint, participant_id bigint, name text, score numeric,
                reached_at timestamptz, participants bigint)
 LANGUAGE sql STABLE
@@ -304,12 +387,9 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
   WITH b AS (
-      SELECT b.*, k.higher_is_better, k.den_measure,
-             salesperf.calendar_end(ps, b.period, s.time_zone, s.week_start,
-                                    s.fiscal_year_start_month, s.calendar) AS pe
+      SELECT b.*, k.higher_is_better, k.den_measure
         FROM salesperf.leaderboard b
         JOIN salesperf.kpi k ON k.name = b.metric
-       CROSS JOIN salesperf.settings s
        WHERE b.board_id = board_standings.board_id),
   scored AS (
       SELECT st.participant_id,
@@ -320,7 +400,7 @@ AS $$
           ON st.board_id = b.board_id AND st.period_start = ps
        GROUP BY st.participant_id, b.den_measure),
   candidates AS (
-      SELECT c AS participant_id FROM salesperf.board_candidates(board_standings.board_id, ps) c),
+      SELECT c AS participant_id FROM salesperf.board_candidates(board_standings.board_id, ps, history) c),
   named AS (
       SELECT c.participant_id, COALESCE(r.name, u.name) AS name,
              COALESCE(sc.score, CASE WHEN b.den_measure IS NULL THEN 0 END) AS score,
@@ -338,8 +418,26 @@ AS $$
     FROM named n
    ORDER BY n.sort_score DESC NULLS LAST, n.reached_at ASC NULLS FIRST, n.participant_id
 $$;
-COMMENT ON FUNCTION salesperf.board_standings(integer, timestamptz) IS
+COMMENT ON FUNCTION salesperf.board_standings(integer, timestamptz, boolean) IS
   'Internal: every participant of a board in the period starting at ps, ranked (competition ranking, ties by who reached the score first).';
+
+-- Rank of a participant in a board's previous period, for the arrows:
+-- NULL when it recorded nothing that counts on the board then (SPEC §8),
+-- so a new board shows no false arrows.
+CREATE FUNCTION salesperf.previous_rank(board_id integer, prev timestamptz, participant_id bigint)
+RETURNS bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+  SELECT r.rank
+    FROM salesperf.rank_in(previous_rank.board_id, prev, previous_rank.participant_id, true) r
+   WHERE EXISTS (SELECT 1 FROM salesperf.standing st
+                  WHERE st.board_id = previous_rank.board_id AND st.period_start = prev
+                    AND st.participant_id = previous_rank.participant_id)
+$$;
+COMMENT ON FUNCTION salesperf.previous_rank(integer, timestamptz, bigint) IS
+  'Internal: rank in the previous board period, NULL for a participant who recorded nothing that counts then.';
 
 CREATE FUNCTION salesperf.leaderboard_top(board text, n integer DEFAULT 10,
                                           at timestamptz DEFAULT pg_catalog.now())
@@ -350,10 +448,10 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
-    b    salesperf.leaderboard := salesperf.board(board);
-    s    salesperf.settings;
-    ps   timestamptz;
-    prev timestamptz;
+    b     salesperf.leaderboard := salesperf.board(board);
+    s     salesperf.settings;
+    ps    timestamptz;
+    prev  timestamptz;
 BEGIN
     IF n IS NULL OR n < 0 THEN
         RAISE EXCEPTION 'n must be a non-negative number of rows, not %', COALESCE(n::text, 'NULL')
@@ -380,11 +478,11 @@ BEGIN
              WHERE st.board_id = b.board_id AND st.period_start = ps
              ORDER BY st.sort_score DESC NULLS LAST, st.reached_at, st.participant_id
              LIMIT n)
-        SELECT x.rank, x.participant_id, x.name, x.score, p.rank,
+        SELECT x.rank, x.participant_id, x.name, salesperf.display_score(x.score, b.metric), p.rank,
                (p.rank - x.rank)::integer
           FROM (SELECT pg_catalog.rank() OVER (ORDER BY h.sort_score DESC NULLS LAST) AS rank, h.*
                   FROM head h) x
-          LEFT JOIN LATERAL salesperf.rank_in(b.board_id, prev, x.participant_id) p ON true
+          LEFT JOIN LATERAL (SELECT salesperf.previous_rank(b.board_id, prev, x.participant_id) AS rank) p ON true
          WHERE (SELECT pg_catalog.count(*) FROM head) = n
            AND (SELECT pg_catalog.bool_and(h.sort_score > 0) FROM head h)
          ORDER BY x.sort_score DESC NULLS LAST, x.reached_at, x.participant_id;
@@ -394,32 +492,33 @@ BEGIN
     END IF;
 
     RETURN QUERY
-    SELECT c.rank, c.participant_id, c.name, c.score, p.rank, (p.rank - c.rank)::integer
+    SELECT c.rank, c.participant_id, c.name, salesperf.display_score(c.score, b.metric), p.rank,
+           (p.rank - c.rank)::integer
       FROM salesperf.board_standings(b.board_id, ps) c
-      LEFT JOIN salesperf.board_standings(b.board_id, prev) p
-        ON prev IS NOT NULL AND p.participant_id = c.participant_id
+      LEFT JOIN salesperf.board_standings(b.board_id, prev, true) p
+        ON prev IS NOT NULL AND p.participant_id = c.participant_id AND p.reached_at IS NOT NULL
      LIMIT n;
 END
 $$;
 COMMENT ON FUNCTION salesperf.leaderboard_top(text, integer, timestamptz) IS
-  'Top n of a board for the period containing `at`: competition rank, score, rank at the end of the previous period and movement (positive = climbed).';
+  'Top n of a board for the period containing `at`: competition rank, score (money at the currency scale), rank at the end of the previous period (NULL if the participant recorded nothing then) and movement (positive = climbed). Unit boards roll up by today''s org chart.';
 
 -- Rank of one participant in a board period.  On a rep board, a rep scoring
--- zero or more ranks 1 + the number of active reps materialized above it
--- (an index range scan; a rep who recorded nothing scores 0 when it was an
--- active member of the scope then).  Anyone else goes through the full
--- ranking.
-CREATE FUNCTION salesperf.rank_in(board_id integer, ps timestamptz, participant_id bigint)
+-- zero or more ranks 1 + the number of participants materialized above it
+-- (an index range scan; a rep who recorded nothing scores 0 when it was a
+-- member of the scope then).  Anyone else goes through the full ranking.
+CREATE FUNCTION salesperf.rank_in(board_id integer, ps timestamptz, participant_id bigint,
+                                  history boolean DEFAULT false)
 RETURNS TABLE (rank bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
-    b    salesperf.leaderboard;
-    k    salesperf.kpi;
-    s    salesperf.settings;
-    mine numeric;
+    b     salesperf.leaderboard;
+    k     salesperf.kpi;
+    s     salesperf.settings;
+    mine  numeric;
 BEGIN
     IF ps IS NULL THEN
         RETURN;
@@ -427,8 +526,9 @@ BEGIN
     SELECT * INTO b FROM salesperf.leaderboard x WHERE x.board_id = rank_in.board_id;
     SELECT * INTO k FROM salesperf.kpi x WHERE x.name = b.metric;
     IF b.participant = 'rep' THEN
-        IF NOT EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = rank_in.participant_id AND r.active) THEN
-            RETURN;                                   -- inactive reps are not ranked
+        IF NOT history AND NOT EXISTS (
+               SELECT 1 FROM salesperf.rep r WHERE r.rep_id = rank_in.participant_id AND r.active) THEN
+            RETURN;                                   -- inactive reps leave running boards
         END IF;
         SELECT st.sort_score INTO mine
           FROM salesperf.standing st
@@ -449,28 +549,30 @@ BEGIN
             mine := 0;
         END IF;
         IF mine >= 0 THEN
-            -- Inactive reps are few: count everyone above, then take them out.
+            -- Inactive reps are few: count everyone above, then take them out
+            -- unless history is asked for.
             RETURN QUERY
             SELECT 1 + (SELECT pg_catalog.count(*)
                           FROM salesperf.standing st
                          WHERE st.board_id = rank_in.board_id AND st.period_start = ps
                            AND st.sort_score > mine)
-                     - (SELECT pg_catalog.count(*)
+                     - CASE WHEN history THEN 0 ELSE
+                       (SELECT pg_catalog.count(*)
                           FROM salesperf.rep r
                           JOIN salesperf.standing st
                             ON st.board_id = rank_in.board_id AND st.period_start = ps
                            AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id
-                         WHERE NOT r.active AND st.sort_score > mine);
+                         WHERE NOT r.active AND st.sort_score > mine) END;
             RETURN;
         END IF;
     END IF;
     RETURN QUERY
-    SELECT c.rank FROM salesperf.board_standings(rank_in.board_id, ps) c
+    SELECT c.rank FROM salesperf.board_standings(rank_in.board_id, ps, history) c
      WHERE c.participant_id = rank_in.participant_id;
 END
 $$;
-COMMENT ON FUNCTION salesperf.rank_in(integer, timestamptz, bigint) IS
-  'Internal: rank of one participant in a board period (no row if not a participant then).';
+COMMENT ON FUNCTION salesperf.rank_in(integer, timestamptz, bigint, boolean) IS
+  'Internal: rank of one participant in a board period among today''s active reps, or among everyone who took part then (history); no row if not a participant.';
 
 CREATE FUNCTION salesperf.leaderboard_rank(board text, participant_id bigint,
                                            at timestamptz DEFAULT pg_catalog.now())
@@ -480,10 +582,10 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
-    b    salesperf.leaderboard := salesperf.board(board);
-    s    salesperf.settings;
-    ps   timestamptz;
-    mine numeric;
+    b     salesperf.leaderboard := salesperf.board(board);
+    s     salesperf.settings;
+    ps    timestamptz;
+    mine  numeric;
 BEGIN
     IF participant_id IS NULL OR at IS NULL THEN
         RAISE EXCEPTION 'leaderboard_rank() needs a participant_id and a moment' USING ERRCODE = '22004';
@@ -499,19 +601,21 @@ BEGIN
     IF b.participant = 'rep' THEN
         -- A rep scoring above zero: count those above instead of ranking all.
         SELECT st.score INTO mine
-          FROM salesperf.standing st JOIN salesperf.rep r ON r.rep_id = st.participant_id AND r.active
+          FROM salesperf.standing st JOIN salesperf.rep r ON r.rep_id = st.participant_id
          WHERE st.board_id = b.board_id AND st.period_start = ps
            AND st.contributor_id = leaderboard_rank.participant_id
-           AND st.participant_id = leaderboard_rank.participant_id AND st.sort_score > 0;
+           AND st.participant_id = leaderboard_rank.participant_id AND st.sort_score > 0
+           AND r.active;
         IF FOUND THEN
             RETURN QUERY
-            SELECT x.rank, mine, (SELECT pg_catalog.count(*) FROM salesperf.board_candidates(b.board_id, ps))
+            SELECT x.rank, salesperf.display_score(mine, b.metric),
+                   (SELECT pg_catalog.count(*) FROM salesperf.board_candidates(b.board_id, ps))
               FROM salesperf.rank_in(b.board_id, ps, leaderboard_rank.participant_id) x;
             RETURN;
         END IF;
     END IF;
     RETURN QUERY
-    SELECT c.rank, c.score, c.participants
+    SELECT c.rank, salesperf.display_score(c.score, b.metric), c.participants
       FROM salesperf.board_standings(b.board_id, ps) c
      WHERE c.participant_id = leaderboard_rank.participant_id;
 END

@@ -83,7 +83,7 @@ RETURNS TABLE (rep_id bigint, day date)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT DISTINCT a.rep_id, (a.occurred_at AT TIME ZONE s.time_zone)::date
+  SELECT DISTINCT a.rep_id, salesperf.local_day(a.occurred_at, s.time_zone)
     FROM salesperf.activity a CROSS JOIN salesperf.settings s
    WHERE (rep_ids IS NULL OR a.rep_id = ANY (rep_ids))
      AND (kinds IS NULL OR a.kind = ANY (kinds))
@@ -124,7 +124,7 @@ LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT salesperf.rederive(array_agg(k.rep_id), array_agg(k.day))
-    FROM (SELECT DISTINCT a.rep_id, (a.occurred_at AT TIME ZONE s.time_zone)::date AS day
+    FROM (SELECT DISTINCT a.rep_id, salesperf.local_day(a.occurred_at, s.time_zone) AS day
             FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
             JOIN salesperf.activity a
               ON a.rep_id = ch.rep_id
@@ -144,16 +144,22 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- Wait for writers in flight first: the days to re-derive are read by
-    -- the next statement, which then sees everything they committed.
-    PERFORM pg_catalog.pg_advisory_xact_lock(1936483696, 0);
+    -- Lock the reps whose memberships changed (as their ledger writers do)
+    -- before reading which days to re-derive: the next statements see
+    -- everything those writers committed.  Only these reps wait: a writer
+    -- may record() and assign() in one transaction without deadlocking
+    -- another doing the same for other reps.
     IF TG_OP = 'INSERT' THEN
+        PERFORM salesperf.lock_reps(pg_catalog.array_agg(DISTINCT ch.rep_id)) FROM membership_new ch;
         PERFORM salesperf.rederive_ranges(array_agg(ch.rep_id), array_agg(ch.during))
            FROM membership_new ch;
     ELSIF TG_OP = 'DELETE' THEN
+        PERFORM salesperf.lock_reps(pg_catalog.array_agg(DISTINCT ch.rep_id)) FROM membership_old ch;
         PERFORM salesperf.rederive_ranges(array_agg(ch.rep_id), array_agg(ch.during))
            FROM membership_old ch;
     ELSE
+        PERFORM salesperf.lock_reps(pg_catalog.array_agg(DISTINCT ch.rep_id))
+           FROM (SELECT rep_id FROM membership_new UNION SELECT rep_id FROM membership_old) ch;
         PERFORM salesperf.rederive_ranges(array_agg(ch.rep_id), array_agg(ch.during))
            FROM (SELECT rep_id, during FROM membership_new
                  UNION ALL
@@ -179,8 +185,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- Wait for writers in flight first (see membership_changed).
-    PERFORM pg_catalog.pg_advisory_xact_lock(1936483696, 0);
+    -- Wait for writers in flight first: the days to re-derive are read next.
+    PERFORM salesperf.lock_ledger();
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         PERFORM salesperf.rederive(array_agg(d.rep_id), array_agg(d.day))
            FROM salesperf.activity_days(NULL, OLD.valid, ARRAY[OLD.kind]) d;
@@ -195,36 +201,45 @@ $$;
 CREATE TRIGGER point_rule_changed AFTER INSERT OR UPDATE OR DELETE ON salesperf.point_rule
     FOR EACH ROW EXECUTE FUNCTION salesperf.point_rule_changed();
 
--- A new unit, a re-parented unit or a unit of another kind changes which
--- activities count on scoped and unit boards: rebuild the board-unit map and,
--- unless only units were added, every standing.
+-- Any unit written (a restore's COPY included), re-parented, retyped or
+-- deleted: rebuild the closure (refusing cycles), then the board-unit map
+-- and the standings of every board, since unit scores roll up by today's
+-- tree.  Statement-level: one pass however many units a statement writes.
 CREATE FUNCTION salesperf.org_changed()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM salesperf.leaderboard) THEN
-        RETURN NULL;
-    END IF;
-    PERFORM pg_catalog.pg_advisory_xact_lock(1936483696, 0);   -- the whole ledger
-    PERFORM salesperf.rebuild_board_units();
-    IF TG_OP = 'UPDATE' THEN
-        DELETE FROM salesperf.standing;
-        PERFORM salesperf.refresh_standings(array_agg(k.rep_id), array_agg(k.day))
-           FROM (SELECT DISTINCT c.rep_id, c.day FROM salesperf.kpi_counter c) k;
+    PERFORM salesperf.rebuild_unit_tree();
+    IF EXISTS (SELECT 1 FROM salesperf.leaderboard) THEN
+        IF TG_OP = 'INSERT' THEN
+            -- New units hold no history yet: only the map changes.
+            PERFORM salesperf.lock_ledger();
+            PERFORM salesperf.rebuild_board_units();
+        ELSE
+            PERFORM salesperf.rebuild_standings();
+        END IF;
     END IF;
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER org_changed AFTER INSERT OR UPDATE OF parent_id, kind ON salesperf.unit
+CREATE TRIGGER org_inserted AFTER INSERT ON salesperf.unit
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.org_changed();
+CREATE TRIGGER org_updated AFTER UPDATE OF parent_id, kind ON salesperf.unit
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.org_changed();
+CREATE TRIGGER org_deleted AFTER DELETE ON salesperf.unit
     FOR EACH STATEMENT EXECUTE FUNCTION salesperf.org_changed();
 
--- Rebuild every derived table from the ledger.  Set-based: one window query
--- for the capped awards, one GROUP BY for the counters, one for the
--- standings.  The rules are those of rederive_days() and
--- refresh_standings(), which re-derive a few keys at a time; the
--- randomized tests hold the two to the same answer after every batch.
+-- Rebuild every derived table from the ledger and the configuration.
+-- Set-based: one window query for the capped awards, one GROUP BY for the
+-- counters, one for the standings (computed_standing), the org closure and
+-- the board-unit map.  The new state is computed aside and only the rows
+-- that differ are deleted and inserted: readers are never blocked and keep
+-- reading the old state until the rebuild commits; ledger writers and
+-- configuration changes wait for it (lock_ledger, lock_reps).  The rules are
+-- those of rederive_days() and refresh_standings(), which re-derive a few
+-- keys at a time; the randomized tests hold the two to the same answer.
 CREATE FUNCTION salesperf.recompute()
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -235,23 +250,24 @@ AS $$
 DECLARE
     s salesperf.settings;
 BEGIN
-    -- Writers wait; readers keep reading the old state until commit.
-    LOCK TABLE salesperf.activity IN SHARE MODE;
-    PERFORM pg_catalog.pg_advisory_xact_lock(1936483696, 0);
+    PERFORM salesperf.lock_ledger();
+    PERFORM salesperf.lock_reps(pg_catalog.array_agg(r.rep_id)) FROM salesperf.rep r;
     SELECT * INTO s FROM salesperf.settings;
-    TRUNCATE salesperf.capped_award, salesperf.kpi_counter, salesperf.standing;
+
+    PERFORM salesperf.rebuild_unit_tree();
+    PERFORM salesperf.rebuild_board_units();
 
     -- Capped rules: a rep's activities of a local day earn in occurred_at
     -- (then id) order until the rule's cap is reached.
-    INSERT INTO salesperf.capped_award (activity_id, rule_id, rep_id, day, kind, points)
-    SELECT t.activity_id, t.rule_id, t.rep_id, t.day, t.kind, t.earned
+    CREATE TEMP TABLE salesperf_fresh_award ON COMMIT DROP AS
+    SELECT t.activity_id, t.rule_id, t.rep_id, t.day, t.kind, t.earned AS points
       FROM (SELECT a.activity_id, r.rule_id, a.rep_id, a.day, a.kind,
                    LEAST(x.raw, GREATEST(0, r.daily_cap - COALESCE(sum(x.raw) OVER (
                          PARTITION BY a.rep_id, a.day, r.rule_id
                          ORDER BY a.occurred_at, a.activity_id
                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS earned
               FROM (SELECT a.activity_id, a.rep_id, a.kind, a.amount, a.occurred_at,
-                           (a.occurred_at AT TIME ZONE s.time_zone)::date AS day
+                           salesperf.local_day(a.occurred_at, s.time_zone) AS day
                       FROM salesperf.activity a
                      WHERE EXISTS (SELECT 1 FROM salesperf.point_rule r
                                     WHERE r.kind = a.kind AND r.daily_cap IS NOT NULL AND r.active)) a
@@ -260,33 +276,52 @@ BEGIN
                AND r.valid @> a.occurred_at
              CROSS JOIN LATERAL (SELECT r.points + r.points_per_amount * a.amount AS raw) x) t
      WHERE t.earned <> 0;
+    DELETE FROM salesperf.capped_award c
+     USING (SELECT * FROM salesperf.capped_award EXCEPT ALL SELECT * FROM salesperf_fresh_award) d
+     WHERE c.activity_id = d.activity_id AND c.rule_id = d.rule_id;
+    INSERT INTO salesperf.capped_award
+    SELECT * FROM salesperf_fresh_award EXCEPT ALL SELECT * FROM salesperf.capped_award;
 
-    INSERT INTO salesperf.kpi_counter (rep_id, unit_id, day, kind, activities, amount, points,
-                                       last_at, last_amount_at, last_point_at)
-    SELECT sa.rep_id, sa.unit_id, sa.day, sa.kind, count(*), sum(sa.amount), sum(sa.points),
-           max(sa.occurred_at),
-           max(sa.occurred_at) FILTER (WHERE sa.amount <> 0),
-           max(sa.occurred_at) FILTER (WHERE sa.points <> 0)
+    -- Counters, from the awards just written.
+    CREATE TEMP TABLE salesperf_fresh_counter ON COMMIT DROP AS
+    SELECT sa.rep_id, sa.unit_id, sa.day, sa.kind, count(*) AS activities, sum(sa.amount) AS amount,
+           sum(sa.points) AS points, max(sa.occurred_at) AS last_at,
+           max(sa.occurred_at) FILTER (WHERE sa.amount <> 0) AS last_amount_at,
+           max(sa.occurred_at) FILTER (WHERE sa.points <> 0) AS last_point_at
       FROM salesperf.scored_activity sa
      GROUP BY sa.rep_id, sa.day, sa.kind, sa.unit_id;
+    DELETE FROM salesperf.kpi_counter c
+     USING (SELECT * FROM salesperf.kpi_counter EXCEPT ALL SELECT * FROM salesperf_fresh_counter) d
+     WHERE c.rep_id = d.rep_id AND c.day = d.day AND c.kind = d.kind
+       AND c.unit_id IS NOT DISTINCT FROM d.unit_id;
+    INSERT INTO salesperf.kpi_counter
+    SELECT * FROM salesperf_fresh_counter EXCEPT ALL SELECT * FROM salesperf.kpi_counter;
 
-    -- Standings: each counter row feeds the period of its day on every board
-    -- (period starts computed once per distinct day and board).
+    -- Standings, from the counters just written.
+    CREATE TEMP TABLE salesperf_fresh_standing ON COMMIT DROP AS
+    SELECT cs.board_id, cs.period_start, cs.participant_id, cs.contributor_id,
+           cs.num, cs.den, cs.direction, cs.reached_at
+      FROM salesperf.computed_standing cs;
+    DELETE FROM salesperf.standing st
+     USING (SELECT st.board_id, st.period_start, st.participant_id, st.contributor_id,
+                   st.num, st.den, st.direction, st.reached_at
+              FROM salesperf.standing st
+            EXCEPT ALL
+            SELECT * FROM salesperf_fresh_standing) d
+     WHERE st.board_id = d.board_id AND st.period_start = d.period_start
+       AND st.contributor_id = d.contributor_id AND st.participant_id = d.participant_id;
     INSERT INTO salesperf.standing (board_id, period_start, participant_id, contributor_id,
                                     num, den, direction, reached_at)
-    SELECT bc.board_id, pm.ps, bc.participant_id, bc.rep_id,
-           sum(bc.num), sum(bc.den), bc.direction, max(bc.at)
-      FROM salesperf.board_contribution bc
-      JOIN (SELECT b.board_id, d.day,
-                   salesperf.calendar_start(d.day::timestamp AT TIME ZONE s.time_zone, b.period,
-                                            s.time_zone, s.week_start, s.fiscal_year_start_month,
-                                            s.calendar) AS ps
-              FROM (SELECT DISTINCT c.day FROM salesperf.kpi_counter c) d
-             CROSS JOIN salesperf.leaderboard b) pm
-        ON pm.board_id = bc.board_id AND pm.day = bc.day
-     GROUP BY bc.board_id, pm.ps, bc.participant_id, bc.rep_id, bc.direction
-    HAVING max(bc.at) IS NOT NULL;
+    SELECT * FROM salesperf_fresh_standing
+    EXCEPT ALL
+    SELECT st.board_id, st.period_start, st.participant_id, st.contributor_id,
+           st.num, st.den, st.direction, st.reached_at
+      FROM salesperf.standing st;
+
+    DROP TABLE pg_temp.salesperf_fresh_award, pg_temp.salesperf_fresh_counter,
+               pg_temp.salesperf_fresh_standing;
 END
 $$;
 COMMENT ON FUNCTION salesperf.recompute() IS
-  'Rebuild capped awards, KPI counters and every leaderboard''s standings from the ledger; the result equals the incrementally maintained state.';
+  'Rebuild the org closure, board-unit map, capped awards, KPI counters and every leaderboard''s standings from the ledger and the configuration; the result equals the incrementally maintained state. Readers keep the old state until it commits; ledger writers wait.'
+;

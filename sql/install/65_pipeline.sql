@@ -430,7 +430,7 @@ BEGIN
                   reg.key_column, reg.rep_column, reg.amount_column, reg.stage_column,
                   CASE WHEN reg.expected_close_column IS NULL THEN 'NULL::date'
                        WHEN close_type = 'timestamp with time zone'::regtype
-                       THEN format('((t.%I) AT TIME ZONE (SELECT s.time_zone FROM salesperf.settings s))::date',
+                       THEN format('salesperf.local_day(t.%I, (SELECT s.time_zone FROM salesperf.settings s))',
                                    reg.expected_close_column)
                        ELSE format('(t.%I)::date', reg.expected_close_column) END,
                   CASE WHEN reg.opened_column IS NULL THEN 'NULL::timestamptz'
@@ -711,7 +711,7 @@ AS $$
     JOIN salesperf.stage s ON s.stage = o.stage
    CROSS JOIN salesperf.settings st
    CROSS JOIN LATERAL (SELECT CASE WHEN s.is_closed THEN o.closed_at
-                                   ELSE o.expected_close::timestamp AT TIME ZONE st.time_zone END) c(closes_at)
+                                   ELSE salesperf.local_day_start(o.expected_close, st.time_zone) END) c(closes_at)
     LEFT JOIN LATERAL (
          SELECT x.unit_id FROM salesperf.membership x
           WHERE x.rep_id = o.rep_id
@@ -725,8 +725,8 @@ AS $$
      -- while the stage is closed), so a bitmap OR of two index scans applies.
      AND (   (o.closed_at >= lo AND o.closed_at < hi)
           OR (o.closed_at IS NULL
-              AND o.expected_close >= (lo AT TIME ZONE st.time_zone)::date
-              AND o.expected_close <  (hi AT TIME ZONE st.time_zone)::date))
+              AND o.expected_close >= salesperf.local_day(lo, st.time_zone)
+              AND o.expected_close <  salesperf.local_day(hi, st.time_zone)))
 $$;
 COMMENT ON FUNCTION salesperf.forecast_deals(timestamptz, timestamptz) IS
   'Internal: opportunities closing (closed_at, or expected_close for open deals) in [lo, hi), with the unit each counts for and its weight (1 won, 0 lost, stage probability open).';
@@ -901,7 +901,7 @@ BEGIN
                  ON d.closes_at >= m.lo AND d.closes_at < m.hi
          GROUP BY m.i, m.lo
     )
-    SELECT (p.lo AT TIME ZONE tz)::date, p.won, p.weighted,
+    SELECT salesperf.local_day(p.lo, tz), p.won, p.weighted,
            sum(p.won + p.weighted) OVER (ORDER BY p.i)
       FROM per_month p
      ORDER BY p.i;
@@ -961,7 +961,7 @@ BEGIN
     IF snapshot_forecast.period IS NULL OR snapshot_forecast.at IS NULL THEN
         RAISE EXCEPTION 'snapshot_forecast() needs a period and a moment' USING ERRCODE = '22004';
     END IF;
-    day := (snapshot_forecast.at AT TIME ZONE (SELECT s.time_zone FROM salesperf.settings s))::date;
+    day := salesperf.local_day(snapshot_forecast.at, (SELECT s.time_zone FROM salesperf.settings s));
     -- One snapshot per day: taking it again replaces the day's rows.
     DELETE FROM salesperf.forecast_snapshot f
      WHERE f.snapshot_day = day AND f.period = snapshot_forecast.period;

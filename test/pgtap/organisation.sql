@@ -56,8 +56,8 @@ SELECT throws_ok('UPDATE salesperf.unit SET parent_id = 40 WHERE unit_id = 21', 
   'moving a unit under its own descendant is rejected');
 SELECT throws_ok('UPDATE salesperf.unit SET parent_id = 30 WHERE unit_id = 30', '22023', NULL,
   'a unit cannot become its own parent');
-SELECT throws_ok('INSERT INTO salesperf.unit (unit_id, parent_id, name) VALUES (98, 98, ''loop'')', '23514', NULL,
-  'a new unit cannot be its own parent');
+SELECT throws_ok('INSERT INTO salesperf.unit (unit_id, parent_id, name) VALUES (98, 98, ''loop'')', '22023', NULL,
+  'a new unit cannot be its own parent (a one-unit cycle)');
 SELECT is((SELECT parent_id FROM salesperf.unit WHERE unit_id = 21), 10::bigint, 'failed move changed nothing');
 SELECT throws_ok('INSERT INTO salesperf.unit (unit_id, parent_id, name) VALUES (99, 12345, ''x'')', '23503', NULL,
   'unknown parent is rejected');
