@@ -4,9 +4,12 @@
 \pset footer off
 \pset null '—'
 SET timezone = 'Europe/Paris';
+-- Read at the demo's moment, like demo/show.sql.
+SELECT c.at AS at FROM demo.clock c
+\gset
 
 \echo
-\echo '═══ Sales velocity by team — deals closed each month (EUR) ═══════'
+\echo '═══ Sales velocity by team — deals closed each month, last three months (EUR) ═══'
 \echo 'velocity = deals × win rate × average won deal ÷ average cycle'
 SELECT v.team, v.month, (v.d).opportunities AS closed, (v.d).won, (v.d).lost,
        round((v.d).win_rate * 100) || ' %' AS "win rate",
@@ -21,13 +24,14 @@ SELECT v.team, v.month, (v.d).opportunities AS closed, (v.d).won, (v.d).lost,
           JOIN salesperf.stage s ON s.stage = o.stage
           JOIN salesperf.unit u ON u.unit_id = salesperf.unit_of(o.rep_id, o.closed_at)
          WHERE s.is_closed
+           AND o.closed_at >= salesperf.period_start(salesperf.period_start(:'at', 'month') - interval '2 months', 'month')
          GROUP BY u.unit_id, u.name, to_char(o.closed_at, 'YYYY-MM')) v
  ORDER BY v.unit_id, v.month;
 
 \echo
 \echo '═══ Forecast this quarter (EUR; each unit = its whole subtree) ═══'
-SELECT to_char(salesperf.period_start(now(), 'quarter'), 'YYYY-MM-DD') AS "quarter from",
-       to_char(salesperf.period_end(now(), 'quarter') - interval '1 day', 'YYYY-MM-DD') AS "to";
+SELECT to_char(salesperf.period_start(:'at', 'quarter'), 'YYYY-MM-DD') AS "quarter from",
+       to_char(salesperf.period_end(:'at', 'quarter') - interval '1 day', 'YYYY-MM-DD') AS "to";
 SELECT repeat('    ', depth) || name AS unit,
        to_char(closed, '9G999G990') AS won,
        to_char(commit, '9G999G990') AS commit,
@@ -38,7 +42,7 @@ SELECT repeat('    ', depth) || name AS unit,
        to_char(best_case_forecast, '9G999G990') AS "best case fc",
        to_char(adjusted_commit, '9G999G990')
          || CASE WHEN adjusted_commit <> commit_forecast THEN ' *' ELSE '' END AS "the call"
-  FROM salesperf.forecast('quarter');
+  FROM salesperf.forecast('quarter', :'at');
 \echo '    commit fc = won + commit; best case fc = + best case; weighted = won + open × probability.'
 \echo '    * = adjusted by the manager (Paris), and carried up the tree.'
 
@@ -46,7 +50,7 @@ SELECT repeat('    ', depth) || name AS unit,
 \echo '═══ How the quarter may end: P10 / P50 / P90 of revenue (EUR) ═══'
 \echo 'won so far, plus each open deal closing with its stage probability'
 WITH q AS (
-    SELECT salesperf.period_start(now(), 'quarter') AS lo, salesperf.period_end(now(), 'quarter') AS hi
+    SELECT salesperf.period_start(:'at', 'quarter') AS lo, salesperf.period_end(:'at', 'quarter') AS hi
 ), deal AS (
     SELECT o.opportunity_id, o.source || ':' || o.source_key AS deal_key, o.amount,
            CASE WHEN s.is_won THEN 1 ELSE s.probability END AS probability,
@@ -80,7 +84,7 @@ SELECT to_char(month, 'Mon YYYY') AS month,
        to_char(weighted, '9G999G990') AS "expected (weighted)",
        to_char(cumulative, '9G999G990') AS cumulative,
        repeat('█', (40 * cumulative / NULLIF(max(cumulative) OVER (), 0))::int) AS trend
-  FROM salesperf.cumulative_forecast(6);
+  FROM salesperf.cumulative_forecast(6, :'at');
 
 \echo
 \echo 'Pipeline:'

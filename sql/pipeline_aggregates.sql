@@ -141,6 +141,124 @@ SELECT salesperf.forecast_quantiles('deal ' || i, 100 + i, 0.5, '{0.05,0.5,0.95}
           FROM (SELECT i FROM generate_series(1, 500) i ORDER BY i DESC) r) AS same
   FROM generate_series(1, 500) i;
 
+-- Line items.  Rows that share a deal_key are one deal (line items of one
+-- opportunity): they win or lose together, and the exact answer counts
+-- deals, not rows.  Five deals of 100, 200, 400, 800 and 1600 at p = 1/2:
+-- each of the 32 totals 0, 100, ..., 3100 has probability 1/32, so
+-- quantile q is the smallest 100 k with (k + 1)/32 >= q, i.e.
+-- 100 * (ceil(32 q) - 1): P10 = 300 (ceil 3.2 = 4), P25 = 700 (8, on a
+-- jump: P(<= 700) = 8/32 exactly), P50 = 1500 (16, on a jump), P75 = 2300
+-- (24, on a jump), P90 = 2800 (ceil 28.8 = 29).  Quantiles on a jump are
+-- where a simulation would land on either side: these are exact.
+-- As five single rows:
+SELECT salesperf.forecast_quantiles('deal ' || d, 100 * 2 ^ (d - 1), 0.5,
+                                    '{0.1, 0.25, 0.5, 0.75, 0.9}')
+  FROM generate_series(1, 5) d;
+-- 10 rows: each deal as two line items of 40% and 60% (40 + 60, 80 + 120,
+-- ...).  Same answer; ten independent rows would have 1024 outcomes.
+SELECT salesperf.forecast_quantiles('deal ' || d, share * 2 ^ (d - 1), 0.5,
+                                    '{0.1, 0.25, 0.5, 0.75, 0.9}')
+  FROM generate_series(1, 5) d, (VALUES (40), (60)) s(share);
+-- 100 rows (beyond 16, but only 5 deals): each deal as 20 line items of
+-- 5 * 2^(d-1) (5 x 20 = 100, ..., 80 x 20 = 1600).  Still exact, same answer.
+SELECT salesperf.forecast_quantiles('deal ' || d, 5 * 2 ^ (d - 1), 0.5,
+                                    '{0.1, 0.25, 0.5, 0.75, 0.9}')
+  FROM generate_series(1, 5) d, generate_series(1, 20) item;
+
+-- Beyond 16 deals the simulation couples a deal's rows the same way:
+-- the twenty deals of 100 at p = 1/2 above, each as five line items of 20
+-- (100 rows), give the same trials, hence P10/P50/P90 = 700, 1000, 1300
+-- as the twenty single rows.
+SELECT salesperf.forecast_quantiles('deal ' || i, 20, 0.5)
+  FROM generate_series(1, 20) i, generate_series(1, 5) item;
+SELECT salesperf.forecast_quantiles('deal ' || i, 20, 0.5, '{0.01, 0.3, 0.7, 0.99}')
+     = (SELECT salesperf.forecast_quantiles('deal ' || i, 100, 0.5, '{0.01, 0.3, 0.7, 0.99}')
+          FROM generate_series(1, 20) i) AS same_as_single_rows
+  FROM generate_series(1, 20) i, generate_series(1, 5) item;
+
+-- Rows of one deal with different probabilities: one draw U decides the
+-- deal and a row is won when U < its probability, so each row keeps its
+-- probability and the rows are nested.  Deal x, 100 at 0.8 and 50 at 0.3,
+-- wins nothing with probability 0.2 (U >= 0.8), 100 with 0.5 (0.3 <= U <
+-- 0.8) and 150 with 0.3 (U < 0.3): CDF 0.2, 0.7, 1, so P15 = 0, P50 =
+-- 100, P75 = 150, P90 = 150.  (As two independent deals the totals 0, 50,
+-- 100, 150 would have CDF 0.14, 0.2, 0.76, 1: P15 = 50 and P75 = 100.)
+-- The expected total, 100 * 0.8 + 50 * 0.3 = 95, is the weighted
+-- pipeline.  Row order does not matter.
+SELECT salesperf.forecast_quantiles(k, a, p, '{0.15, 0.5, 0.75, 0.9}' ORDER BY a),
+       salesperf.forecast_quantiles(k, a, p, '{0.15, 0.5, 0.75, 0.9}' ORDER BY a DESC)
+  FROM (VALUES ('x', 100, 0.8), ('x', 50, 0.3)) v(k, a, p);
+-- The same two rows under two keys are two independent deals.
+SELECT salesperf.forecast_quantiles(k, a, p, '{0.15, 0.5, 0.75, 0.9}')
+  FROM (VALUES ('x', 100, 0.8), ('y', 50, 0.3)) v(k, a, p);
+
+-- Line items in a table scanned in parallel: 5 deals of 20 line items
+-- (the 100 rows above) and 20 deals of 5 line items, stored line item by
+-- line item on several pages (fillfactor 10), so a deal's rows are spread
+-- over the pages and may reach different workers.  0, 1 and 2 workers
+-- give the answers above.
+CREATE TABLE line_item (pipeline text, deal_key text, amount float8, probability float8)
+  WITH (fillfactor = 10);
+INSERT INTO line_item
+SELECT 'five', 'deal ' || d, 5 * 2 ^ (d - 1), 0.5
+  FROM generate_series(1, 20) item, generate_series(1, 5) d ORDER BY item, d;
+INSERT INTO line_item
+SELECT 'twenty', 'deal ' || d, 20, 0.5
+  FROM generate_series(1, 5) item, generate_series(1, 20) d ORDER BY item, d;
+ANALYZE line_item;
+SELECT pipeline, count(*) AS line_items, count(DISTINCT deal_key) AS deals,
+       sum(amount) AS total, count(DISTINCT (ctid::text::point)[0]) > 1 AS several_pages
+  FROM line_item GROUP BY pipeline ORDER BY pipeline;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 0;
+SELECT salesperf.forecast_quantiles(deal_key, amount, probability, '{0.1, 0.25, 0.5, 0.75, 0.9}')
+         FILTER (WHERE pipeline = 'five') AS five_deals,
+       salesperf.forecast_quantiles(deal_key, amount, probability)
+         FILTER (WHERE pipeline = 'twenty') AS twenty_deals
+  FROM line_item;
+SET max_parallel_workers_per_gather = 1;
+EXPLAIN (COSTS OFF)
+SELECT salesperf.forecast_quantiles(deal_key, amount, probability, '{0.1, 0.25, 0.5, 0.75, 0.9}')
+         FILTER (WHERE pipeline = 'five') AS five_deals,
+       salesperf.forecast_quantiles(deal_key, amount, probability)
+         FILTER (WHERE pipeline = 'twenty') AS twenty_deals
+  FROM line_item;
+SELECT salesperf.forecast_quantiles(deal_key, amount, probability, '{0.1, 0.25, 0.5, 0.75, 0.9}')
+         FILTER (WHERE pipeline = 'five') AS five_deals,
+       salesperf.forecast_quantiles(deal_key, amount, probability)
+         FILTER (WHERE pipeline = 'twenty') AS twenty_deals
+  FROM line_item;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF)
+SELECT salesperf.forecast_quantiles(deal_key, amount, probability, '{0.1, 0.25, 0.5, 0.75, 0.9}')
+         FILTER (WHERE pipeline = 'five') AS five_deals,
+       salesperf.forecast_quantiles(deal_key, amount, probability)
+         FILTER (WHERE pipeline = 'twenty') AS twenty_deals
+  FROM line_item;
+SELECT salesperf.forecast_quantiles(deal_key, amount, probability, '{0.1, 0.25, 0.5, 0.75, 0.9}')
+         FILTER (WHERE pipeline = 'five') AS five_deals,
+       salesperf.forecast_quantiles(deal_key, amount, probability)
+         FILTER (WHERE pipeline = 'twenty') AS twenty_deals
+  FROM line_item;
+-- Which worker reads which rows cannot be forced; the same rows stored in
+-- another order, hence split another way, give the same answers too.
+CREATE TABLE line_item_shuffled WITH (fillfactor = 10) AS
+  SELECT * FROM line_item ORDER BY md5(deal_key || amount || ctid::text);
+ANALYZE line_item_shuffled;
+SELECT salesperf.forecast_quantiles(deal_key, amount, probability, '{0.1, 0.25, 0.5, 0.75, 0.9}')
+         FILTER (WHERE pipeline = 'five') AS five_deals,
+       salesperf.forecast_quantiles(deal_key, amount, probability)
+         FILTER (WHERE pipeline = 'twenty') AS twenty_deals
+  FROM line_item_shuffled;
+DROP TABLE line_item_shuffled;
+RESET max_parallel_workers_per_gather;
+RESET min_parallel_table_scan_size;
+RESET parallel_tuple_cost;
+RESET parallel_setup_cost;
+DROP TABLE line_item;
+
 -- ---------------------------------------------------------------------
 -- Errors: bad input raises an error naming the value.
 SELECT pg_temp.error_of($$SELECT salesperf.weighted_pipeline(100, 1.5)$$);

@@ -2,10 +2,16 @@
  * quantiles_agg.c — SQL glue of salesperf.forecast_quantiles (SPEC §9).
  *
  * The state is the quantiles core's per-trial totals (SP_MC_TRIALS 64-bit
- * cents, about 140 kB per group, with the deals themselves while there are
- * at most 16 of them) in the aggregate memory context.  See
- * src/core/quantiles.h for the exact answer of small pipelines, the
- * simulation, its determinism and its error bound.
+ * cents, about 140 kB per group, with the deals themselves, grouped by
+ * deal key and probability, while there are at most 16 such pairs) in the
+ * aggregate memory context.  Rows that share a deal_key are one deal: one
+ * random draw per trial decides all of its rows, and a row is won when
+ * the draw is under its probability, so rows of one deal with the same
+ * probability win or lose together, and rows with different
+ * probabilities are nested (never an error: the simulation could not
+ * detect the conflict without keeping every deal).  See
+ * src/core/quantiles.h for that rule, the exact answer of small
+ * pipelines, the simulation, its determinism and its error bound.
  *
  * CREATE AGGREGATE allows no argument defaults, so the SQL default of
  * quantiles ('{0.1,0.5,0.9}') is a three-argument overload that shares
@@ -81,7 +87,8 @@ take_quantiles(sp_mc_state *st, ArrayType *arr)
 
 /*
  * forecast_quantiles_transfn(state, deal_key, amount, probability
- * [, quantiles]).  Rows with a NULL amount or probability add nothing.
+ * [, quantiles]).  Rows with a NULL amount or probability add nothing; rows
+ * with the same deal_key are line items of one deal.
  */
 Datum
 salesperf_forecast_quantiles_transfn(PG_FUNCTION_ARGS)
@@ -220,7 +227,7 @@ salesperf_forecast_quantiles_finalfn(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (sp_mc_state *) PG_GETARG_POINTER(0);
-	if (st->deals == 0 || st->nquantiles < 0)
+	if (st->rows == 0 || st->nquantiles < 0)
 		PG_RETURN_NULL();
 	scratch = palloc(sp_mc_scratch_size(st));
 	out = palloc((st->nquantiles + 1) * sizeof(double));

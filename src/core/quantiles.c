@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decimal_sum.h"		/* big-endian helpers, SP_STATE_VERSION */
+#include "decimal_sum.h"		/* big-endian helpers */
 #include "rng.h"
 
 void
 sp_mc_init(sp_mc_state *st)
 {
-	st->deals = 0;
+	st->rows = 0;
 	st->pipeline = 0;
 	st->certain = 0;
 	st->nquantiles = -1;
@@ -86,6 +86,48 @@ win_threshold(double p)
 	return (uint64_t) ldexp(p, 32);
 }
 
+/* Index of the listed pair (key, p), or -1. */
+static int
+find_listed(const sp_mc_state *st, uint64_t key, double p)
+{
+	int			i;
+
+	for (i = 0; i < st->nlisted; i++)
+		if (st->listed[i].key == key && st->listed[i].p == p)
+			return i;
+	return -1;
+}
+
+/*
+ * Adds cents to the listed pair (key, p), listing it if it is new; the
+ * list is given up (nlisted = -1) when a pair would be one too many.
+ */
+static void
+list_pair(sp_mc_state *st, uint64_t key, int64_t cents, double p)
+{
+	int			i;
+
+	if (st->nlisted < 0)
+		return;
+	i = find_listed(st, key, p);
+	if (i >= 0)
+		st->listed[i].cents += cents;	/* ≤ pipeline: cannot overflow */
+	else if (st->nlisted < SP_MC_EXACT_DEALS)
+	{
+		st->listed[st->nlisted].key = key;
+		st->listed[st->nlisted].cents = cents;
+		st->listed[st->nlisted].p = p;
+		st->nlisted++;
+	}
+	else
+		st->nlisted = -1;
+}
+
+/*
+ * One row: its cents go to the trials where the deal's draw falls under
+ * the row's probability (the rule of quantiles.h), the same draws for
+ * every row of the deal.
+ */
 sp_mc_status
 sp_mc_add_deal(sp_mc_state *st, uint64_t key_hash, int64_t cents, double p)
 {
@@ -95,17 +137,11 @@ sp_mc_add_deal(sp_mc_state *st, uint64_t key_hash, int64_t cents, double p)
 
 	if (st->pipeline > INT64_MAX - cents)
 		return SP_MC_OVERFLOW;
+	if (p == 0.0)
+		p = 0.0;				/* -0 and +0 are one probability */
 	st->pipeline += cents;
-	st->deals++;
-	if (st->nlisted >= 0 && st->nlisted < SP_MC_EXACT_DEALS)
-	{
-		st->listed[st->nlisted].key = key_hash;
-		st->listed[st->nlisted].cents = cents;
-		st->listed[st->nlisted].p = p;
-		st->nlisted++;
-	}
-	else
-		st->nlisted = -1;
+	st->rows++;
+	list_pair(st, key_hash, cents, p);
 	threshold = win_threshold(p);
 	if (cents == 0 || threshold == 0)
 		return SP_MC_OK;
@@ -142,14 +178,26 @@ sp_mc_merge(sp_mc_state *st, const sp_mc_state *other)
 		return SP_MC_OVERFLOW;
 	st->pipeline += other->pipeline;
 	st->certain += other->certain;
-	st->deals += other->deals;
-	/* the list stays complete while the deals fit, whatever the split */
-	if (st->nlisted >= 0 && other->nlisted >= 0 &&
-		st->nlisted + other->nlisted <= SP_MC_EXACT_DEALS)
+	st->rows += other->rows;
+
+	/*
+	 * The list stays complete while the union of the pairs fits: that
+	 * depends only on the rows, not on how they were split.  A state that
+	 * gave up its list holds more pairs than fit by itself.
+	 */
+	if (st->nlisted >= 0 && other->nlisted >= 0)
 	{
-		memcpy(st->listed + st->nlisted, other->listed,
-			   (size_t) other->nlisted * sizeof(sp_mc_deal));
-		st->nlisted += other->nlisted;
+		int			added = 0;
+
+		for (i = 0; i < (uint32_t) other->nlisted; i++)
+			if (find_listed(st, other->listed[i].key, other->listed[i].p) < 0)
+				added++;
+		if (st->nlisted + added <= SP_MC_EXACT_DEALS)
+			for (i = 0; i < (uint32_t) other->nlisted; i++)
+				list_pair(st, other->listed[i].key, other->listed[i].cents,
+						  other->listed[i].p);
+		else
+			st->nlisted = -1;
 	}
 	else
 		st->nlisted = -1;
@@ -185,7 +233,7 @@ sp_mc_scratch_size(const sp_mc_state *st)
 	size_t		size = SP_MC_TRIALS * sizeof(int64_t);
 
 	if (st->nlisted >= 0)
-		size += 2 * ((size_t) 1 << st->nlisted) * (sizeof(int64_t) + sizeof(double));
+		size += 3 * ((size_t) 1 << st->nlisted) * (sizeof(int64_t) + sizeof(double));
 	return size;
 }
 
@@ -206,85 +254,131 @@ sp_mc_quantiles_simulated(const sp_mc_state *st, void *scratch, double *out)
 	}
 }
 
-/* Canonical order of listed deals: key hash, then amount, then probability. */
+/*
+ * Canonical order of the listed pairs: by key hash, and within a deal by
+ * decreasing probability (the pairs are distinct, so that is total).
+ */
 static int
-cmp_deal(const void *a, const void *b)
+cmp_pair(const void *a, const void *b)
 {
 	const sp_mc_deal *x = a;
 	const sp_mc_deal *y = b;
 
 	if (x->key != y->key)
 		return x->key < y->key ? -1 : 1;
-	if (x->cents != y->cents)
-		return x->cents < y->cents ? -1 : 1;
-	return (x->p > y->p) - (x->p < y->p);
+	if (x->p != y->p)
+		return x->p > y->p ? -1 : 1;
+	return (x->cents > y->cents) - (x->cents < y->cents);
+}
+
+/* A distribution: n outcomes sorted by total, all totals distinct. */
+typedef struct outcomes
+{
+	int64_t    *sum;
+	double	   *prob;
+	size_t		n;
+} outcomes;
+
+/*
+ * out = acc merged with (dist shifted by `shift`, scaled by w): outcomes
+ * sorted by total, equal totals added (acc's share first), impossible
+ * ones dropped.  out must not be acc or dist.
+ */
+static void
+merge_shifted(outcomes *out, const outcomes *acc, const outcomes *dist,
+			  int64_t shift, double w)
+{
+	size_t		i = 0,
+				j = 0,
+				m = 0;
+
+	while (i < acc->n || j < dist->n)
+	{
+		int64_t		s;
+		double		pr;
+
+		if (j >= dist->n || (i < acc->n && acc->sum[i] <= dist->sum[j] + shift))
+		{
+			s = acc->sum[i];
+			pr = acc->prob[i++];
+		}
+		else
+		{
+			s = dist->sum[j] + shift;
+			pr = dist->prob[j++] * w;
+		}
+		if (pr == 0.0)
+			continue;
+		if (m > 0 && out->sum[m - 1] == s)
+			out->prob[m - 1] += pr;
+		else
+		{
+			out->sum[m] = s;
+			out->prob[m++] = pr;
+		}
+	}
+	out->n = m;
 }
 
 /*
- * Distribution of the total as outcomes sorted by total, equal totals
- * merged and impossible ones dropped.  Adding a deal (a, p) merges the
- * outcomes scaled by 1 − p with the outcomes shifted by a and scaled by p.
+ * The distribution of the total, deal by deal.  A deal whose pairs have
+ * probabilities q1 > q2 > ... > qm and amounts a1, ..., am wins nothing
+ * with probability 1 − q1 and a1 + ... + aj with probability
+ * qj − q(j+1) (q(m+1) = 0): one uniform draw per deal, and a pair is won
+ * when the draw is under its probability.  With one probability p that is
+ * lose with 1 − p, win the whole amount with p.  A deal of m pairs
+ * multiplies the outcomes by at most m + 1 ≤ 2^m, so 2^nlisted bounds
+ * every intermediate count.
  */
 void
 sp_mc_quantiles_exact(const sp_mc_state *st, void *scratch, double *out)
 {
-	sp_mc_deal	deals[SP_MC_EXACT_DEALS];
+	sp_mc_deal	pairs[SP_MC_EXACT_DEALS];
 	size_t		cap = (size_t) 1 << st->nlisted;
-	int64_t    *sum_a = (int64_t *) ((char *) scratch + SP_MC_TRIALS * sizeof(int64_t));
-	int64_t    *sum_b = sum_a + cap;
-	double	   *prob_a = (double *) (sum_b + cap);
-	double	   *prob_b = prob_a + cap;
-	size_t		n = 1;
-	int			d,
+	int64_t    *sums = (int64_t *) ((char *) scratch + SP_MC_TRIALS * sizeof(int64_t));
+	double	   *probs = (double *) (sums + 3 * cap);
+	outcomes	buf[3],
+			   *dist = &buf[0],
+			   *acc = &buf[1],
+			   *tmp = &buf[2],
+			   *swap;
+	int			first,
+				last,
 				i;
 
-	memcpy(deals, st->listed, (size_t) st->nlisted * sizeof(sp_mc_deal));
-	qsort(deals, (size_t) st->nlisted, sizeof(sp_mc_deal), cmp_deal);
-	sum_a[0] = 0;
-	prob_a[0] = 1.0;
-	for (d = 0; d < st->nlisted; d++)
+	for (i = 0; i < 3; i++)
 	{
-		int64_t		a = deals[d].cents;
-		double		p = deals[d].p;
-		size_t		lose = 0,
-					win = 0,
-					m = 0;
-		int64_t    *ts;
-		double	   *tp;
+		buf[i].sum = sums + i * cap;
+		buf[i].prob = probs + i * cap;
+		buf[i].n = 0;
+	}
+	memcpy(pairs, st->listed, (size_t) st->nlisted * sizeof(sp_mc_deal));
+	qsort(pairs, (size_t) st->nlisted, sizeof(sp_mc_deal), cmp_pair);
+	dist->sum[0] = 0;
+	dist->prob[0] = 1.0;
+	dist->n = 1;
+	for (first = 0; first < st->nlisted; first = last)
+	{
+		const outcomes none = {NULL, NULL, 0};
+		int64_t		won = 0;
 
-		while (lose < n || win < n)
+		for (last = first; last < st->nlisted && pairs[last].key == pairs[first].key; last++)
+			;
+		/* the deal wins nothing: every outcome scaled by 1 − q1 */
+		merge_shifted(acc, &none, dist, 0, 1.0 - pairs[first].p);
+		for (i = first; i < last; i++)
 		{
-			int64_t		s;
-			double		pr;
+			double		next = i + 1 < last ? pairs[i + 1].p : 0.0;
 
-			/* the next smallest total among "lose" and "win" outcomes */
-			if (win >= n || (lose < n && sum_a[lose] <= sum_a[win] + a))
-			{
-				s = sum_a[lose];
-				pr = prob_a[lose++] * (1.0 - p);
-			}
-			else
-			{
-				s = sum_a[win] + a;
-				pr = prob_a[win++] * p;
-			}
-			if (pr == 0.0)
-				continue;
-			if (m > 0 && sum_b[m - 1] == s)
-				prob_b[m - 1] += pr;
-			else
-			{
-				sum_b[m] = s;
-				prob_b[m++] = pr;
-			}
+			won += pairs[i].cents;
+			merge_shifted(tmp, acc, dist, won, pairs[i].p - next);
+			swap = acc;
+			acc = tmp;
+			tmp = swap;
 		}
-		n = m;
-		ts = sum_a;
-		sum_a = sum_b;
-		sum_b = ts;
-		tp = prob_a;
-		prob_a = prob_b;
-		prob_b = tp;
+		swap = dist;
+		dist = acc;
+		acc = swap;
 	}
 
 	for (i = 0; i < st->nquantiles; i++)
@@ -294,17 +388,17 @@ sp_mc_quantiles_exact(const sp_mc_state *st, void *scratch, double *out)
 		size_t		k = 0;
 
 		if (q >= 1.0)
-			k = n - 1;
+			k = dist->n - 1;
 		else if (q > 0.0)
 		{
-			for (k = 0; k < n - 1; k++)
+			for (k = 0; k < dist->n - 1; k++)
 			{
-				cdf += prob_a[k];
+				cdf += dist->prob[k];
 				if (cdf >= q)
 					break;
 			}
 		}
-		out[i] = (double) sum_a[k] / SP_MC_UNITS;
+		out[i] = (double) dist->sum[k] / SP_MC_UNITS;
 	}
 }
 
@@ -318,10 +412,12 @@ sp_mc_quantiles(const sp_mc_state *st, void *scratch, double *out)
 }
 
 /*
- * Layout: u8 version, u8 kind 'Q', u32 trials, u64 deals, u64 pipeline,
- * u64 certain, u32 nquantiles + 1, the quantiles as IEEE doubles,
- * u32 nlisted + 1, the listed deals (u64 key, u64 cents, IEEE double p),
- * then the trial totals.
+ * Layout: u8 version (SP_MC_STATE_VERSION), u8 kind 'Q', u32 trials,
+ * u64 rows, u64 pipeline, u64 certain, u32 nquantiles + 1, the quantiles
+ * as IEEE doubles, u32 nlisted + 1, the listed pairs (u64 key, u64 cents,
+ * IEEE double p; distinct (key, p), in no particular order), then the
+ * trial totals.  Version 1 listed one entry per row: its deal list meant
+ * something else, so its states are refused.
  */
 size_t
 sp_mc_encoded_size(const sp_mc_state *st)
@@ -337,10 +433,10 @@ sp_mc_encode(const sp_mc_state *st, uint8_t *out)
 {
 	int			i;
 
-	out = sp_put_u8(out, SP_STATE_VERSION);
+	out = sp_put_u8(out, SP_MC_STATE_VERSION);
 	out = sp_put_u8(out, SP_MC_KIND);
 	out = sp_put_u32(out, SP_MC_TRIALS);
-	out = sp_put_u64(out, (uint64_t) st->deals);
+	out = sp_put_u64(out, (uint64_t) st->rows);
 	out = sp_put_u64(out, (uint64_t) st->pipeline);
 	out = sp_put_u64(out, (uint64_t) st->certain);
 	out = sp_put_u32(out, (uint32_t) (st->nquantiles + 1));
@@ -366,7 +462,7 @@ sp_mc_decode(sp_mc_state *st, const uint8_t *blob, size_t len)
 				kind;
 	uint32_t	trials,
 				nq1;
-	uint64_t	deals,
+	uint64_t	rows,
 				pipeline,
 				certain,
 				listed_sum = 0,
@@ -376,22 +472,22 @@ sp_mc_decode(sp_mc_state *st, const uint8_t *blob, size_t len)
 
 	if (!sp_get_u8(&p, end, &version))
 		return "empty state";
-	if (version != SP_STATE_VERSION)
+	if (version != SP_MC_STATE_VERSION)
 		return "unsupported state version";
 	if (!sp_get_u8(&p, end, &kind) || !sp_get_u32(&p, end, &trials) ||
-		!sp_get_u64(&p, end, &deals) || !sp_get_u64(&p, end, &pipeline) ||
+		!sp_get_u64(&p, end, &rows) || !sp_get_u64(&p, end, &pipeline) ||
 		!sp_get_u64(&p, end, &certain) || !sp_get_u32(&p, end, &nq1))
 		return "truncated state header";
 	if (kind != SP_MC_KIND)
 		return "state of another aggregate";
 	if (trials != SP_MC_TRIALS)
 		return "wrong number of trials";
-	if (deals > (uint64_t) INT64_MAX || pipeline > (uint64_t) INT64_MAX ||
+	if (rows > (uint64_t) INT64_MAX || pipeline > (uint64_t) INT64_MAX ||
 		certain > pipeline)
 		return "totals out of range";
 	if (nq1 > SP_MC_MAX_QUANTILES + 1)
 		return "too many quantiles";
-	st->deals = (int64_t) deals;
+	st->rows = (int64_t) rows;
 	st->pipeline = (int64_t) pipeline;
 	st->certain = (int64_t) certain;
 	st->nquantiles = (int32_t) nq1 - 1;
@@ -406,9 +502,10 @@ sp_mc_decode(sp_mc_state *st, const uint8_t *blob, size_t len)
 		return "truncated deal list";
 	if (nl1 > SP_MC_EXACT_DEALS + 1)
 		return "too many listed deals";
-	st->nlisted = (int32_t) nl1 - 1;
-	if (st->nlisted >= 0 && (uint64_t) st->nlisted != deals)
-		return "deal list does not match the deal count";
+	/* each row lists a new pair or adds to one: 1 ≤ pairs ≤ rows, or none */
+	if (nl1 > 0 && ((uint64_t) (nl1 - 1) > rows || (nl1 == 1) != (rows == 0)))
+		return "deal list does not match the row count";
+	st->nlisted = 0;
 	for (i = 0; i + 1 < nl1; i++)
 	{
 		sp_mc_deal *d = &st->listed[i];
@@ -419,11 +516,17 @@ sp_mc_decode(sp_mc_state *st, const uint8_t *blob, size_t len)
 			return "truncated deal list";
 		if (cents > pipeline - listed_sum || !sp_mc_probability_valid(d->p))
 			return "listed deal out of range";
+		if (d->p == 0.0)
+			d->p = 0.0;
+		if (find_listed(st, d->key, d->p) >= 0)
+			return "deal listed twice with one probability";
+		st->nlisted++;
 		d->cents = (int64_t) cents;
 		listed_sum += cents;
 		if (win_threshold(d->p) >= (UINT64_C(1) << 32))
 			listed_certain += cents;
 	}
+	st->nlisted = (int32_t) nl1 - 1;
 	if (st->nlisted >= 0 && (listed_sum != pipeline || listed_certain != certain))
 		return "deal list does not match the totals";
 	if ((size_t) (end - p) != 8 * (size_t) SP_MC_TRIALS)

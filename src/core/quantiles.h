@@ -11,13 +11,32 @@
  * integers, so the per-trial totals, their combination across workers and
  * hence the quantiles are exact and identical for every plan.
  *
- * Small pipelines are answered exactly.  Until there are more than
- * SP_MC_EXACT_DEALS (16) deals the state also lists them (key hash, cents,
- * probability), and the final function enumerates the distribution of the
- * won total (at most 2^16 outcomes, deals taken in a canonical order so
- * the answer does not depend on the plan).  Sampling noise would matter
- * most there: a single deal at p = 0.5 has its median on a jump of the
- * distribution, where no simulation can be within 1% of the total.
+ * Deals and line items.  Rows that share a deal key are one deal (line
+ * items of one opportunity): a deal's amount is the sum of its rows'.  In
+ * every trial a deal draws one uniform U from its stream, and each of its
+ * rows is won when U < the row's probability.  Rows of one deal with the
+ * same probability therefore win or lose together.  When the rows of one
+ * deal carry different probabilities, each row keeps its own probability
+ * and the outcomes are nested: whenever a row is won, so is every row of
+ * the deal with a higher probability (a deal with 100 at 0.8 and 50 at
+ * 0.3 wins nothing with probability 0.2, 100 with 0.5 and 150 with 0.3).
+ * This is the one rule the simulation can apply row by row without
+ * seeing the deal's other rows, so the exact answer applies it too; it
+ * keeps the expected total equal to the weighted pipeline, sum(amount ×
+ * probability).  Neither rule nor answer depends on row order or split.
+ *
+ * Small pipelines are answered exactly.  While the rows hold at most
+ * SP_MC_EXACT_DEALS (16) distinct (deal key, probability) pairs, which is
+ * 16 deals when each deal's rows share one probability, the state also
+ * lists those pairs (key hash, probability, summed cents), however many
+ * rows they came from, and the final function enumerates the distribution
+ * of the won total (a deal with m probabilities has m + 1 outcomes, so at
+ * most 2^16 totals in all; deals taken in a canonical order so the answer
+ * does not depend on the plan).  Whether the list is still complete after
+ * combining two states depends only on the union of their pairs, so every
+ * split of the rows agrees on exact or simulated.  Sampling noise would
+ * matter most there: a single deal at p = 0.5 has its median on a jump of
+ * the distribution, where no simulation can be within 1% of the total.
  *
  * Accuracy of the simulation.  With K = SP_MC_TRIALS = 16384 independent
  * trials, the Dvoretzky–Kiefer–Wolfowitz inequality bounds the chance that
@@ -38,9 +57,8 @@
  * pipeline): there the answer is one side of the jump or the other, and
  * the guarantee is in probability (eps), not in amount.
  *
- * Rows sharing a deal key share their random stream: they win and lose
- * together (perfectly correlated), which is right for one deal split over
- * several rows and wrong for distinct deals that happen to share a key.
+ * Deals are told apart by a 64-bit hash of their key, in both answers; two
+ * keys with the same hash (about n² / 2^65 for n deals) would be one deal.
  */
 #ifndef SALESPERF_QUANTILES_H
 #define SALESPERF_QUANTILES_H
@@ -53,7 +71,8 @@
 #define SP_MC_MAX_QUANTILES	1024
 #define SP_MC_UNITS			100		/* fixed point: amounts in cents */
 #define SP_MC_KIND			'Q'
-#define SP_MC_EXACT_DEALS	16		/* answered exactly up to this many deals */
+#define SP_MC_STATE_VERSION	2		/* 2: listed pairs grouped by (key, probability) */
+#define SP_MC_EXACT_DEALS	16		/* exact up to this many (deal, probability) pairs */
 
 typedef enum sp_mc_status
 {
@@ -62,23 +81,24 @@ typedef enum sp_mc_status
 	SP_MC_QUANTILES_DIFFER		/* two states asked for different quantiles */
 } sp_mc_status;
 
+/* The rows of one deal that share one probability. */
 typedef struct sp_mc_deal
 {
 	uint64_t	key;			/* hash of the deal key */
-	int64_t		cents;
+	int64_t		cents;			/* sum of the rows' amounts */
 	double		p;
 } sp_mc_deal;
 
 typedef struct sp_mc_state
 {
-	int64_t		deals;			/* deals added */
+	int64_t		rows;			/* rows added */
 	int64_t		pipeline;		/* sum of all amounts, cents */
 	int64_t		certain;		/* sum of amounts with probability 1, cents */
 	int32_t		nquantiles;		/* -1 until the quantiles are known */
-	int32_t		nlisted;		/* = deals while ≤ SP_MC_EXACT_DEALS, else -1 */
+	int32_t		nlisted;		/* (key, p) pairs while ≤ SP_MC_EXACT_DEALS, else -1 */
 	sp_mc_deal	listed[SP_MC_EXACT_DEALS];
 	double		quantiles[SP_MC_MAX_QUANTILES];
-	int64_t		total[SP_MC_TRIALS];	/* per trial: uncertain deals won, cents */
+	int64_t		total[SP_MC_TRIALS];	/* per trial: uncertain rows won, cents */
 } sp_mc_state;
 
 void		sp_mc_init(sp_mc_state *st);
@@ -101,7 +121,10 @@ void		sp_mc_set_quantiles(sp_mc_state *st, const double *q, int n);
 /* True when the state already holds exactly these quantiles. */
 bool		sp_mc_same_quantiles(const sp_mc_state *st, const double *q, int n);
 
-/* Adds one deal; p must be valid. */
+/*
+ * Adds one row of the deal whose key hashes to key_hash; p must be valid.
+ * Rows with the same key hash are one deal.
+ */
 sp_mc_status sp_mc_add_deal(sp_mc_state *st, uint64_t key_hash, int64_t cents, double p);
 
 /* The combine step: adds `other` into st. */
@@ -109,8 +132,8 @@ sp_mc_status sp_mc_merge(sp_mc_state *st, const sp_mc_state *other);
 
 /*
  * Writes the requested quantiles of the won total, in currency units, to
- * out[0 .. nquantiles-1]: exact for at most SP_MC_EXACT_DEALS deals,
- * simulated otherwise.  scratch must hold sp_mc_scratch_size(st) bytes;
+ * out[0 .. nquantiles-1]: exact while the pairs are listed, simulated
+ * otherwise.  scratch must hold sp_mc_scratch_size(st) bytes;
  * the state is not changed.
  */
 size_t		sp_mc_scratch_size(const sp_mc_state *st);
@@ -125,7 +148,7 @@ void		sp_mc_quantiles(const sp_mc_state *st, void *scratch, double *out);
 void		sp_mc_quantiles_simulated(const sp_mc_state *st, void *scratch, double *out);
 
 /*
- * The exact answer from the listed deals (nlisted ≥ 0), by the same rule
+ * The exact answer from the listed pairs (nlisted ≥ 0), by the same rule
  * on the exact distribution: the smallest total whose probability of not
  * being exceeded reaches q; quantile 0 is the smallest possible total and
  * quantile 1 the largest.

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # `make demo` / `make demo-stop`: a throwaway cluster with a demo company.
+# The company's history ends a few minutes before now; DEMO_NOW (a moment,
+# read in Europe/Paris time, e.g. DEMO_NOW='2027-03-01 00:03' make demo)
+# pretends the clock says something else, to see the pages at any moment.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 state=.demo-cluster
@@ -14,7 +17,7 @@ start)
   # shellcheck disable=SC1090
   . "$state"
   psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE salesperf_demo" >/dev/null
-  psql -X -q -v ON_ERROR_STOP=1 -d salesperf_demo -f demo/company.sql >/dev/null
+  psql -X -q -v ON_ERROR_STOP=1 -v demo_now="${DEMO_NOW:-}" -d salesperf_demo -f demo/company.sql >/dev/null
   psql -X -q -v ON_ERROR_STOP=1 -d salesperf_demo -f demo/pipeline.sql >/dev/null
   psql -X -v ON_ERROR_STOP=1 -d salesperf_demo -f demo/show.sql
   psql -X -v ON_ERROR_STOP=1 -d salesperf_demo -f demo/show_pipeline.sql

@@ -365,6 +365,15 @@ cmp_int64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
 /* Largest |F_K(x) - F(x)| over all totals x (all whole units here). */
 static double
 cdf_distance(const sp_mc_state *st, const double *pmf, int64_t total)
@@ -558,6 +567,457 @@ test_merge_conflicts(void **unused)
 	free(c);
 }
 
+/* ------------------------------------------------------------------
+ * Line items: rows that share a deal key are one deal.
+ */
+
+/* Quantiles on every jump of a 32-outcome uniform distribution, and between. */
+#define LINE_NQ 64
+static void
+line_item_quantiles(double *q)
+{
+	int			k;
+
+	for (k = 0; k < 32; k++)
+	{
+		q[2 * k] = (k + 1) / 32.0;		/* exactly on the jump after 100 k */
+		q[2 * k + 1] = (k + 0.5) / 32.0;	/* half way up the step of 100 k */
+	}
+}
+
+/*
+ * Five deals of 100, 200, 400, 800 and 1600 at p = 1/2: the won totals
+ * 0, 100, ..., 3100 are equally likely (1/32 each).  Quantile (k + 1)/32
+ * is 100 k (the CDF reaches it exactly there) and (k + 1/2)/32 is 100 k.
+ */
+static void
+check_five_powers(const double *q, const double *out)
+{
+	int			k;
+
+	for (k = 0; k < 32; k++)
+	{
+		if (out[2 * k] != 100.0 * k || out[2 * k + 1] != 100.0 * k)
+			fail_msg("q %g: %g and q %g: %g, expected %d",
+					 q[2 * k], out[2 * k], q[2 * k + 1], out[2 * k + 1], 100 * k);
+	}
+}
+
+/* Deal d (0..4) of 100 * 2^d split into `items` equal line items. */
+static void
+add_five_powers(sp_mc_state *st, int items, bool reverse)
+{
+	int			r;
+
+	for (r = 0; r < 5 * items; r++)
+	{
+		int			row = reverse ? 5 * items - 1 - r : r;
+		int			d = row % 5;
+		int64_t		cents = (INT64_C(100) << d) * SP_MC_UNITS / items;
+
+		assert_int_equal(sp_mc_add_deal(st, key(600, d), cents, 0.5), SP_MC_OK);
+	}
+}
+
+/* 10 rows: 5 deals of 2 line items each, as the 5 deals as single rows. */
+static void
+test_line_items_ten_rows(void **unused)
+{
+	double		q[LINE_NQ];
+	double		single[LINE_NQ],
+				split[LINE_NQ],
+				uneven[LINE_NQ],
+				merged[LINE_NQ];
+	sp_mc_state *one,
+			   *two,
+			   *odd,
+			   *part[2],
+			   *all;
+	int			d;
+
+	line_item_quantiles(q);
+	one = new_state(q, LINE_NQ);
+	add_five_powers(one, 1, false);
+	quantiles_of(one, single, false);
+	check_five_powers(q, single);
+
+	two = new_state(q, LINE_NQ);
+	add_five_powers(two, 2, false);
+	quantiles_of(two, split, false);
+	check_five_powers(q, split);
+	assert_memory_equal(single, split, sizeof(single));
+
+	/* 40% + 60% line items, the rows dealt to two states, merged */
+	odd = new_state(q, LINE_NQ);
+	part[0] = new_state(q, LINE_NQ);
+	part[1] = new_state(q, LINE_NQ);
+	for (d = 4; d >= 0; d--)
+	{
+		int64_t		cents = (INT64_C(100) << d) * SP_MC_UNITS;
+
+		add_deal(odd, key(600, d), (100 << d) * 4 / 10, 0.5);
+		add_deal(odd, key(600, d), (100 << d) * 6 / 10, 0.5);
+		assert_int_equal(sp_mc_add_deal(part[d % 2], key(600, d), cents * 4 / 10, 0.5), SP_MC_OK);
+		assert_int_equal(sp_mc_add_deal(part[(d + 1) % 2], key(600, d), cents * 6 / 10, 0.5), SP_MC_OK);
+	}
+	quantiles_of(odd, uneven, false);
+	assert_memory_equal(single, uneven, sizeof(single));
+	all = new_state(q, LINE_NQ);
+	assert_int_equal(sp_mc_merge(all, part[1]), SP_MC_OK);
+	assert_int_equal(sp_mc_merge(all, part[0]), SP_MC_OK);
+	quantiles_of(all, merged, false);
+	assert_memory_equal(single, merged, sizeof(single));
+	/* the simulation couples them too: the same trial totals */
+	assert_memory_equal(one->total, two->total, sizeof(one->total));
+	assert_memory_equal(one->total, all->total, sizeof(one->total));
+	free(one);
+	free(two);
+	free(odd);
+	free(part[0]);
+	free(part[1]);
+	free(all);
+}
+
+/*
+ * 100 rows, more than SP_MC_EXACT_DEALS counted in rows: 5 deals of 20
+ * line items each are still 5 deals, answered exactly, whatever the split.
+ */
+static void
+test_line_items_hundred_rows(void **unused)
+{
+	double		q[LINE_NQ];
+	double		single[LINE_NQ],
+				split[LINE_NQ],
+				backward[LINE_NQ],
+				merged[LINE_NQ];
+	sp_mc_state *one,
+			   *many,
+			   *rev,
+			   *part[3],
+			   *all;
+	int			r;
+
+	line_item_quantiles(q);
+	one = new_state(q, LINE_NQ);
+	add_five_powers(one, 1, false);
+	quantiles_of(one, single, false);
+
+	many = new_state(q, LINE_NQ);
+	add_five_powers(many, 20, false);
+	assert_int_equal(many->nlisted, 5);
+	quantiles_of(many, split, false);
+	check_five_powers(q, split);
+	assert_memory_equal(single, split, sizeof(single));
+
+	rev = new_state(q, LINE_NQ);
+	add_five_powers(rev, 20, true);
+	quantiles_of(rev, backward, false);
+	assert_memory_equal(single, backward, sizeof(single));
+
+	for (r = 0; r < 3; r++)
+		part[r] = new_state(q, LINE_NQ);
+	for (r = 0; r < 100; r++)
+		assert_int_equal(sp_mc_add_deal(part[(r * 7 / 3) % 3], key(600, r % 5),
+										(INT64_C(100) << (r % 5)) * SP_MC_UNITS / 20, 0.5),
+						 SP_MC_OK);
+	all = new_state(q, LINE_NQ);
+	for (r = 2; r >= 0; r--)
+		assert_int_equal(sp_mc_merge(all, part[r]), SP_MC_OK);
+	assert_int_equal(all->nlisted, 5);
+	quantiles_of(all, merged, false);
+	assert_memory_equal(single, merged, sizeof(single));
+	free(one);
+	free(many);
+	free(rev);
+	for (r = 0; r < 3; r++)
+		free(part[r]);
+	free(all);
+}
+
+/*
+ * Beyond the exact threshold (20 and 40 deals of several line items, 100
+ * and 120 rows) the simulation gives the split deals the very trial
+ * totals, hence the quantiles, of the same deals as single rows.
+ */
+static void
+test_line_items_simulated(void **unused)
+{
+	const double q[] = {0.01, 0.1, 0.5, 0.9, 0.99};
+	const int	shapes[][2] = {{20, 5}, {40, 3}};
+	size_t		s;
+
+	for (s = 0; s < 2; s++)
+	{
+		int			deals = shapes[s][0],
+					items = shapes[s][1];
+		sp_mc_state *one = new_state(q, 5);
+		sp_mc_state *many = new_state(q, 5);
+		double		a[5],
+					b[5];
+		int			d,
+					i;
+
+		for (d = 0; d < deals; d++)
+		{
+			int64_t		units = 100 * (1 + d % 7);
+			double		p = (double) (1 + d % 9) / 10.0;
+
+			add_deal(one, key(700 + (int) s, d), units, p);
+			for (i = 0; i < items; i++)
+				add_deal(many, key(700 + (int) s, d), units / items
+						 + (i == 0 ? units % items : 0), p);
+		}
+		assert_int_equal(many->nlisted, -1);
+		assert_memory_equal(one->total, many->total, sizeof(one->total));
+		assert_int_equal(one->pipeline, many->pipeline);
+		assert_int_equal(one->certain, many->certain);
+		quantiles_of(one, a, false);
+		quantiles_of(many, b, false);
+		assert_memory_equal(a, b, sizeof(a));
+		free(one);
+		free(many);
+	}
+}
+
+/*
+ * The exact threshold counts deals, not rows: 16 deals of 3 line items
+ * (48 rows) are exact, a 17th deal is simulated, and merging states
+ * whose deals overlap counts each deal once.
+ */
+static void
+test_exact_threshold_counts_deals(void **unused)
+{
+	const double q[] = {0.1, 0.5, 0.9};
+	sp_mc_state *st = new_state(q, 3);
+	sp_mc_state *a = new_state(q, 3);
+	sp_mc_state *b = new_state(q, 3);
+	sp_mc_state *m = new_state(q, 3);
+	double		exact[3],
+				merged[3];
+	int			d,
+				i;
+
+	for (i = 0; i < 3; i++)
+		for (d = 0; d < SP_MC_EXACT_DEALS; d++)
+			add_deal(st, key(800, d), 10 + d, 0.25 + d / 40.0);
+	assert_int_equal(st->nlisted, SP_MC_EXACT_DEALS);
+	quantiles_of(st, exact, false);
+
+	/* deals 0..9 in one state, 6..15 in the other, each row once */
+	for (i = 0; i < 3; i++)
+		for (d = 0; d < SP_MC_EXACT_DEALS; d++)
+			add_deal(d < 6 || (d < 10 && i == 0) ? a : b, key(800, d), 10 + d, 0.25 + d / 40.0);
+	assert_int_equal(sp_mc_merge(m, b), SP_MC_OK);
+	assert_int_equal(sp_mc_merge(m, a), SP_MC_OK);
+	assert_int_equal(m->nlisted, SP_MC_EXACT_DEALS);
+	quantiles_of(m, merged, false);
+	assert_memory_equal(exact, merged, sizeof(exact));
+
+	/* a 17th deal, in either state, ends the exact answer */
+	add_deal(st, key(800, 99), 5, 0.5);
+	assert_int_equal(st->nlisted, -1);
+	add_deal(b, key(800, 99), 5, 0.5);
+	sp_mc_init(m);
+	assert_int_equal(sp_mc_merge(m, a), SP_MC_OK);
+	assert_int_equal(sp_mc_merge(m, b), SP_MC_OK);
+	assert_int_equal(m->nlisted, -1);
+	free(st);
+	free(a);
+	free(b);
+	free(m);
+}
+
+/*
+ * A deal whose rows carry different probabilities: one uniform draw U per
+ * deal and trial, and a row is won when U < its probability.  Deal x has
+ * 100 at 0.8, 30 at 0.8 and 50 at 0.3, so it wins nothing with
+ * probability 0.2, 130 with 0.5 and 180 with 0.3; deal y wins 200 with
+ * probability 0.5.  The total is 0 (0.1), 130 (0.25), 180 (0.15),
+ * 200 (0.1), 330 (0.25) or 380 (0.15): CDF 0.1, 0.35, 0.5, 0.6, 0.85, 1.
+ * The exact and the simulated answers agree, in any order and split.
+ */
+static void
+test_conflicting_probabilities(void **unused)
+{
+	const double q[] = {0.05, 0.2, 0.45, 0.55, 0.7, 0.95};
+	const double expect[] = {0, 130, 180, 200, 330, 380};
+	const struct
+	{
+		int			deal;
+		int64_t		units;
+		double		p;
+	}			rows[] = {{1, 100, 0.8}, {1, 50, 0.3}, {2, 200, 0.5}, {1, 30, 0.8}};
+	int			order;
+
+	for (order = 0; order < 24; order++)
+	{
+		sp_mc_state *st = new_state(q, 6);
+		sp_mc_state *part[2] = {new_state(q, 6), new_state(q, 6)};
+		sp_mc_state *m = new_state(q, 6);
+		int			perm[4] = {0, 1, 2, 3};
+		int			o = order,
+					i;
+		double		exact[6],
+					sim[6],
+					merged[6];
+
+		/* the order-th permutation of the four rows */
+		for (i = 0; i < 4; i++)
+		{
+			int			j = i + o % (4 - i);
+			int			t = perm[i];
+
+			perm[i] = perm[j];
+			perm[j] = t;
+			o /= 4 - i;
+		}
+		for (i = 0; i < 4; i++)
+		{
+			add_deal(st, key(900, rows[perm[i]].deal), rows[perm[i]].units, rows[perm[i]].p);
+			add_deal(part[(order >> i) & 1], key(900, rows[perm[i]].deal),
+					 rows[perm[i]].units, rows[perm[i]].p);
+		}
+		assert_int_equal(sp_mc_merge(m, part[order % 2]), SP_MC_OK);
+		assert_int_equal(sp_mc_merge(m, part[1 - order % 2]), SP_MC_OK);
+		quantiles_of(st, exact, false);
+		quantiles_of(st, sim, true);
+		quantiles_of(m, merged, false);
+		for (i = 0; i < 6; i++)
+			if (exact[i] != expect[i] || sim[i] != expect[i] || merged[i] != expect[i])
+				fail_msg("order %d, q %g: exact %g, simulated %g, merged %g, expected %g",
+						 order, q[i], exact[i], sim[i], merged[i], expect[i]);
+		free(st);
+		free(part[0]);
+		free(part[1]);
+		free(m);
+	}
+}
+
+/*
+ * Random pipelines of up to 5 deals of 1 to 3 rows each, probabilities
+ * drawn from a few values so that rows of one deal often differ: the
+ * exact answer equals a reference built another way.  For each deal the
+ * reference cuts [0, 1) at the rows' probabilities and, for a draw u in
+ * the middle of each piece, adds up the rows with u < p (the definition);
+ * deals are then convolved over whole units.
+ */
+static void
+test_exact_line_items_match_reference(void **unused)
+{
+	const double q[] = {0.0, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0};
+	const int	nq = sizeof(q) / sizeof(q[0]);
+	const double levels[] = {0.0, 0.2, 0.5, 0.7, 1.0};
+	int			pl;
+
+	for (pl = 0; pl < 200; pl++)
+	{
+		int			deals = 1 + (int) (next_u64() % 5);
+		int			nrows = 0;
+		int			deal_of[15];
+		int64_t		amount[15];
+		double		prob[15];
+		sp_mc_state *st = new_state(q, nq);
+		sp_mc_state *part[2] = {new_state(q, nq), new_state(q, nq)};
+		sp_mc_state *m = new_state(q, nq);
+		double	   *pmf,
+				   *next;
+		int64_t		total = 0,
+					reach = 0;
+		double		out[9],
+					merged[9];
+		int			d,
+					r,
+					i;
+
+		for (d = 0; d < deals; d++)
+		{
+			int			rows = 1 + (int) (next_u64() % 3);
+
+			for (r = 0; r < rows; r++)
+			{
+				deal_of[nrows] = d;
+				amount[nrows] = 1 + (int64_t) (next_u64() % 40);
+				prob[nrows] = levels[next_u64() % 5];
+				total += amount[nrows];
+				nrows++;
+			}
+		}
+		for (r = 0; r < nrows; r++)
+		{
+			/* rows dealt in a scrambled order */
+			int			k = (r * 7 + pl) % nrows;
+
+			if (nrows % 7 == 0)
+				k = r;
+			add_deal(st, key(1000 + pl, deal_of[k]), amount[k], prob[k]);
+			add_deal(part[(r + pl) % 2], key(1000 + pl, deal_of[k]), amount[k], prob[k]);
+		}
+		assert_int_equal(sp_mc_merge(m, part[1]), SP_MC_OK);
+		assert_int_equal(sp_mc_merge(m, part[0]), SP_MC_OK);
+		assert_true(st->nlisted > 0);
+		quantiles_of(st, out, false);
+		quantiles_of(m, merged, false);
+		assert_memory_equal(out, merged, sizeof(out));
+
+		pmf = calloc((size_t) total + 1, sizeof(double));
+		next = calloc((size_t) total + 1, sizeof(double));
+		pmf[0] = 1.0;
+		for (d = 0; d < deals; d++)
+		{
+			double		cuts[17];
+			int			ncuts = 0;
+			int64_t		deal_total = 0;
+			int64_t		s;
+
+			cuts[ncuts++] = 0.0;
+			cuts[ncuts++] = 1.0;
+			for (r = 0; r < nrows; r++)
+				if (deal_of[r] == d)
+				{
+					cuts[ncuts++] = prob[r];
+					deal_total += amount[r];
+				}
+			qsort(cuts, (size_t) ncuts, sizeof(double), cmp_double);
+			memset(next, 0, ((size_t) total + 1) * sizeof(double));
+			for (i = 0; i + 1 < ncuts; i++)
+			{
+				double		width = cuts[i + 1] - cuts[i];
+				double		u = (cuts[i] + cuts[i + 1]) / 2;
+				int64_t		won = 0;
+
+				if (width <= 0.0)
+					continue;
+				for (r = 0; r < nrows; r++)
+					if (deal_of[r] == d && u < prob[r])
+						won += amount[r];
+				for (s = 0; s <= reach; s++)
+					next[s + won] += pmf[s] * width;
+			}
+			memcpy(pmf, next, ((size_t) total + 1) * sizeof(double));
+			reach += deal_total;
+		}
+		for (i = 0; i < nq; i++)
+		{
+			int64_t		lo = sp_pmf_quantile(pmf, total, q[i] > 1e-9 ? q[i] - 1e-9 : q[i]);
+			int64_t		hi = sp_pmf_quantile(pmf, total, q[i] < 1.0 - 1e-9 ? q[i] + 1e-9 : q[i]);
+
+			if (q[i] == 0.0)
+				hi = lo;
+			if (q[i] == 1.0)
+				lo = hi;
+			if (!(out[i] >= (double) lo && out[i] <= (double) hi))
+				fail_msg("pipeline %d, q %g: exact %g, reference %lld..%lld",
+						 pl, q[i], out[i], (long long) lo, (long long) hi);
+		}
+		free(pmf);
+		free(next);
+		free(st);
+		free(part[0]);
+		free(part[1]);
+		free(m);
+	}
+}
+
 static uint8_t *
 encode(const sp_mc_state *st, size_t *len)
 {
@@ -591,7 +1051,7 @@ test_round_trip(void **unused)
 		fill_random(st, 300 + n, n, amounts, probs);
 		assert_int_equal(sp_mc_add_deal(st, key(300, 99), 777, 1.0), SP_MC_OK);
 		blob = encode(st, &len);
-		assert_int_equal(blob[0], 1);
+		assert_int_equal(blob[0], SP_MC_STATE_VERSION);
 		sp_mc_init(back);
 		assert_null(sp_mc_decode(back, blob, len));
 		again = encode(back, &len2);
@@ -605,6 +1065,52 @@ test_round_trip(void **unused)
 		free(st);
 		free(back);
 	}
+}
+
+/*
+ * States that no transition could make are refused: a (deal, probability)
+ * pair listed twice, more pairs than rows, and version 1 states (whose
+ * list had one entry per row).
+ */
+static void
+test_decoder_refuses_bad_lists(void **unused)
+{
+	const double q[] = {0.5};
+	sp_mc_state *st = new_state(q, 1);
+	sp_mc_state *back = malloc(sizeof(sp_mc_state));
+	uint8_t    *blob;
+	size_t		len,
+				list;
+
+	add_deal(st, key(1100, 1), 100, 0.5);
+	add_deal(st, key(1100, 2), 100, 0.5);
+	add_deal(st, key(1100, 1), 50, 0.5);
+	assert_int_equal(st->nlisted, 2);
+	assert_int_equal(st->rows, 3);
+	blob = encode(st, &len);
+	sp_mc_init(back);
+	assert_null(sp_mc_decode(back, blob, len));
+
+	/* the list: after version, kind, trials, 3 totals, 1 quantile, count */
+	list = 1 + 1 + 4 + 3 * 8 + 4 + 8 + 4;
+	memcpy(blob + list + 24, blob + list, 8);	/* second key := first key */
+	sp_mc_init(back);
+	assert_string_equal(sp_mc_decode(back, blob, len),
+						"deal listed twice with one probability");
+	free(blob);
+
+	blob = encode(st, &len);
+	blob[1 + 1 + 4 + 7] = 1;	/* rows = 1 < 2 pairs */
+	sp_mc_init(back);
+	assert_string_equal(sp_mc_decode(back, blob, len),
+						"deal list does not match the row count");
+	blob[1 + 1 + 4 + 7] = 3;
+	blob[0] = 1;
+	sp_mc_init(back);
+	assert_string_equal(sp_mc_decode(back, blob, len), "unsupported state version");
+	free(blob);
+	free(st);
+	free(back);
 }
 
 /* A decoded state must be usable: quantiles and merges without crashing. */
@@ -701,7 +1207,7 @@ test_decoder_fuzz(void **unused)
 			junk[i] = (uint8_t) next_u64();
 		if (round % 2 && n > 2)
 		{
-			junk[0] = 1;
+			junk[0] = SP_MC_STATE_VERSION;
 			junk[1] = SP_MC_KIND;
 		}
 		sp_mc_init(back);
@@ -726,7 +1232,14 @@ main(void)
 		cmocka_unit_test(test_simulation_small_pipelines),
 		cmocka_unit_test(test_simulation_within_one_percent),
 		cmocka_unit_test(test_merge_conflicts),
+		cmocka_unit_test(test_line_items_ten_rows),
+		cmocka_unit_test(test_line_items_hundred_rows),
+		cmocka_unit_test(test_line_items_simulated),
+		cmocka_unit_test(test_exact_threshold_counts_deals),
+		cmocka_unit_test(test_conflicting_probabilities),
+		cmocka_unit_test(test_exact_line_items_match_reference),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_decoder_refuses_bad_lists),
 		cmocka_unit_test(test_decoder_fuzz),
 	};
 
