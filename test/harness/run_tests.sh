@@ -64,6 +64,17 @@ for script in test/concurrency/*.sh; do
   fi
 done
 
+# ---- dump and restore ------------------------------------------------------
+for script in test/restore/*.sh; do
+  [ -f "$script" ] || continue
+  if bash "$script"; then
+    echo "restore $(basename "$script"): ok"; passed=$((passed + 1))
+  else
+    echo "restore $(basename "$script"): FAILED"; failed=$((failed + 1))
+    suites_failed+=("$(basename "$script")")
+  fi
+done
+
 # ---- cmocka ---------------------------------------------------------------
 out=$(bash test/harness/run_unit.sh build/unit/test_* 2>&1); rc=$?
 printf '%s\n' "$out"
