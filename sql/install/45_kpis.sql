@@ -104,6 +104,11 @@ END
 $$;
 CREATE TRIGGER kpi_check BEFORE INSERT OR UPDATE ON salesperf.kpi
     FOR EACH ROW EXECUTE FUNCTION salesperf.kpi_check();
+CREATE TRIGGER kpi_seed_edited BEFORE UPDATE ON salesperf.kpi
+    FOR EACH ROW EXECUTE FUNCTION salesperf.seed_edited();
+CREATE TRIGGER kpi_seed_restored BEFORE INSERT ON salesperf.kpi
+    FOR EACH ROW EXECUTE FUNCTION salesperf.seed_restored('name');
+ALTER TABLE salesperf.kpi ENABLE ALWAYS TRIGGER kpi_seed_restored;
 
 -- An edited KPI re-derives at once: ratios built on it take its new parts,
 -- and every board ranked on it (or on such a ratio) is rebuilt from the

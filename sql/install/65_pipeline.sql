@@ -46,6 +46,11 @@ INSERT INTO salesperf.stage (stage, probability, category, is_won, is_closed, so
     ('closed_won',     1,   'closed',    true,  true,  60, true),
     ('closed_lost',    0,   'omitted',   false, true,  70, true);
 SELECT pg_catalog.pg_extension_config_dump('salesperf.stage', 'WHERE NOT builtin');
+CREATE TRIGGER stage_seed_edited BEFORE UPDATE ON salesperf.stage
+    FOR EACH ROW EXECUTE FUNCTION salesperf.seed_edited();
+CREATE TRIGGER stage_seed_restored BEFORE INSERT ON salesperf.stage
+    FOR EACH ROW EXECUTE FUNCTION salesperf.seed_restored('stage');
+ALTER TABLE salesperf.stage ENABLE ALWAYS TRIGGER stage_seed_restored;
 
 -- Clear errors before the CHECK constraints (which stay as a backstop).
 CREATE FUNCTION salesperf.stage_check()
