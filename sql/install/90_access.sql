@@ -118,10 +118,14 @@ DECLARE
         'opportunity_source'];
     -- admin: configuration.  grant_access() itself is not part of it: handing
     -- out access stays with the extension's owner (see grant_access).
+    -- track() and track_opportunities() create triggers on the admin's CRM
+    -- tables, which takes EXECUTE on the trigger functions; those run as the
+    -- CRM writer and refuse tables without a registration.
     admin_functions constant text[] := ARRAY[
         'configure', 'define_kpi', 'create_leaderboard', 'assign', 'recompute', 'set_stage',
         'adjust_forecast', 'snapshot_forecast', 'track', 'untrack', 'check_track',
-        'track_backfill', 'track_opportunities', 'untrack_opportunities'];
+        'track_backfill', 'tracked_row_changed', 'track_opportunities', 'untrack_opportunities',
+        'opportunity_source_changed'];
     -- tracked_source and opportunity_source are written by track() and
     -- track_opportunities(), which run as the admin (they check that the
     -- caller owns the CRM table).
