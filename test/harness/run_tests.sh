@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every suite against a throwaway cluster, which is always removed.
 #   pg_regress (sql/ + expected/), pgTAP via pg_prove (test/pgtap/),
-#   concurrency scripts (test/concurrency/), cmocka (build/unit/).
+#   concurrency scripts (test/concurrency/), security suites run as real
+#   logins (test/security/*.sh), cmocka (build/unit/).
 # Prints each suite's summary and a closing total; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -73,6 +74,21 @@ for script in test/restore/*.sh; do
     echo "restore $(basename "$script"): FAILED"; failed=$((failed + 1))
     suites_failed+=("$(basename "$script")")
   fi
+done
+
+# ---- security (real non-superuser logins) ----------------------------------
+for script in test/security/*.sh; do
+  [ -f "$script" ] || continue
+  out=$(bash "$script" 2>&1); rc=$?
+  printf '%s\n' "$out"
+  n=$(printf '%s\n' "$out" | sed -n 's/^security: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -1)
+  nf=$(printf '%s\n' "$out" | sed -n 's/^security: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -1)
+  n=${n:-0}; nf=${nf:-0}
+  if [ $rc -ne 0 ]; then
+    [ "$nf" -eq 0 ] && nf=1
+    suites_failed+=("$(basename "$script")")
+  fi
+  passed=$((passed + n)); failed=$((failed + nf))
 done
 
 # ---- cmocka ---------------------------------------------------------------

@@ -1,0 +1,256 @@
+-- Privileges (SPEC §12): who may run what, and which code runs as the
+-- extension's owner.  This part comes last in the install script so that it
+-- sees every object the earlier parts created.
+--
+-- The model:
+--   * PUBLIC gets nothing: no USAGE on the schema, no table, no routine.
+--   * salesperf.grant_access(role, level) hands out one of four levels
+--     (admin, writer, reader, rep); the objects of each level are listed once,
+--     in salesperf.access_privileges().
+--   * Derived tables (capped awards, counters, standings, the unit closure,
+--     board units, forecast snapshots) are written only by salesperf's own
+--     code.  No level gets INSERT, UPDATE, DELETE or TRUNCATE on them; the
+--     code that writes them runs as the extension's owner (SECURITY DEFINER,
+--     below), reached only through triggers on salesperf's tables and
+--     through the admin functions listed here.
+--   * Every SECURITY DEFINER function is marked in this file, nowhere else,
+--     and has its search_path pinned (checked at the end of this file).
+
+-- ---------------------------------------------------------------------------
+-- search_path of the C ledger trigger.  It runs its maintenance SQL through
+-- SPI with unqualified operators (=, @>, <): with the caller's search_path a
+-- look-alike operator in a schema listed before pg_catalog would be called,
+-- with the owner's rights once the trigger is SECURITY DEFINER.
+ALTER FUNCTION salesperf.ledger_changed() SET search_path = pg_catalog, pg_temp;
+
+-- ---------------------------------------------------------------------------
+-- Trigger functions.  Rule: a trigger function of salesperf runs as the
+-- extension's owner when every trigger that uses it (at install time) is on
+-- one of salesperf's own tables.  Those are the functions that keep derived
+-- state in step (ledger_changed on salesperf.activity; the membership,
+-- point rule, unit tree and org chart triggers; the opportunity triggers
+-- that write deal activities) and the guards beside them: the rows they
+-- write must not depend on what the role changing a ledger or configuration
+-- row may write itself.  A trigger added later to a salesperf table gets the
+-- same treatment without being listed here.
+--
+-- Exceptions, on purpose: the triggers salesperf.track() and
+-- salesperf.track_opportunities() install on a CRM's own tables run as the
+-- role writing the CRM table, so that role needs the writer level and the
+-- ledger's own privileges decide what it may record.  Running them as the
+-- owner would let anyone who may write a tracked CRM table write the
+-- ledger.  A trigger function used on no salesperf table and not named here
+-- stops the install: someone has to decide which kind it is.
+DO $$
+DECLARE
+    runs_as_invoker constant text[] := ARRAY['tracked_row_changed', 'opportunity_source_changed'];
+    f record;
+BEGIN
+    FOR f IN
+        SELECT p.oid::pg_catalog.regprocedure AS fn, p.proname,
+               EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgfoid = p.oid) AS used,
+               NOT EXISTS (SELECT 1
+                             FROM pg_catalog.pg_trigger t
+                             JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+                            WHERE t.tgfoid = p.oid
+                              AND c.relnamespace <> 'salesperf'::pg_catalog.regnamespace) AS own_tables_only
+          FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace = 'salesperf'::pg_catalog.regnamespace
+           AND p.prorettype = 'pg_catalog.trigger'::pg_catalog.regtype
+         ORDER BY p.proname
+    LOOP
+        IF f.proname = ANY (runs_as_invoker) THEN
+            CONTINUE;
+        END IF;
+        IF NOT f.used OR NOT f.own_tables_only THEN
+            RAISE EXCEPTION 'trigger function % is neither used only on salesperf tables nor listed as running as the invoker', f.fn
+                USING ERRCODE = '55000',
+                      HINT = 'Decide in sql/install/90_access.sql whether it runs as the extension owner.';
+        END IF;
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY DEFINER', f.fn);
+    END LOOP;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Maintenance an admin starts that writes derived tables directly.
+-- recompute(): rebuilds the closure, board map, capped awards, counters and
+-- standings (and locks the ledger and the reps), which no level may do itself.
+ALTER FUNCTION salesperf.recompute() SECURITY DEFINER;
+-- snapshot_forecast(): writes salesperf.forecast_snapshot, a derived table.
+ALTER FUNCTION salesperf.snapshot_forecast(text, timestamptz) SECURITY DEFINER;
+-- create_leaderboard() only inserts the board: the leaderboard_changed
+-- trigger builds its map and standings, so it runs as the caller.
+
+-- ---------------------------------------------------------------------------
+-- The objects of each access level, in one place.  Functions are named
+-- without arguments: every overload (both kpi_score aggregates, say) goes
+-- with its name.  A level includes nothing implicitly except as stated:
+-- admin = reader + writer + rep + its own list.
+CREATE FUNCTION salesperf.access_privileges(level text)
+RETURNS TABLE (privileges text, object_type text, object_name text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- rep: the public boards.  Row-level filtering of own data comes later.
+    rep_functions constant text[] := ARRAY[
+        'leaderboard_top', 'leaderboard_rank', 'board', 'board_standings', 'board_candidates',
+        'rank_in', 'calendar_start', 'calendar_end', 'period_start', 'period_end', 'period_range'];
+    rep_tables constant text[] := ARRAY[
+        'leaderboard', 'kpi', 'settings', 'standing', 'rep', 'unit', 'unit_tree', 'membership'];
+    -- reader (BI): SELECT on every table and view, plus the read API and
+    -- every function a view or an invoker's read function calls.
+    reader_functions constant text[] := ARRAY[
+        'unit_of', 'kpi_value', 'rule_points', 'has_capped_rule', 'forecast_deals',
+        'forecast', 'cumulative_forecast',
+        'sales_velocity', 'sales_velocity_detail', 'weighted_pipeline', 'forecast_summary',
+        'forecast_quantiles', 'kpi_score'];
+    -- writer (a CRM backend): the ledger and the opportunities, and what the
+    -- invoker's code on those paths reads (record(), upsert_opportunity(),
+    -- the triggers on tracked CRM tables).  A 'bonus' activity is ledger
+    -- data like any other: a writer can record one.
+    writer_functions constant text[] := ARRAY[
+        'record', 'upsert_opportunity', 'opportunity_source_rows', 'opportunity_source_sql'];
+    writer_tables constant text[] := ARRAY['activity', 'opportunity'];
+    writer_reads constant text[] := ARRAY[
+        'rep', 'activity_kind', 'stage', 'settings', 'configuration', 'tracked_source',
+        'opportunity_source'];
+    -- admin: configuration.  grant_access() itself is not part of it: handing
+    -- out access stays with the extension's owner (see grant_access).
+    -- track() and track_opportunities() create triggers on the admin's CRM
+    -- tables, which takes EXECUTE on the trigger functions; those run as the
+    -- CRM writer and refuse tables without a registration.
+    admin_functions constant text[] := ARRAY[
+        'configure', 'define_kpi', 'create_leaderboard', 'assign', 'recompute', 'set_stage',
+        'adjust_forecast', 'snapshot_forecast', 'track', 'untrack', 'check_track',
+        'track_backfill', 'tracked_row_changed', 'track_opportunities', 'untrack_opportunities',
+        'opportunity_source_changed'];
+    -- tracked_source and opportunity_source are written by track() and
+    -- track_opportunities(), which run as the admin (they check that the
+    -- caller owns the CRM table).
+    admin_tables constant text[] := ARRAY[
+        'rep', 'unit', 'membership', 'activity_kind', 'kpi', 'point_rule', 'leaderboard', 'stage',
+        'configuration', 'forecast_adjustment', 'tracked_source', 'opportunity_source'];
+    levels  text[];
+    missing text;
+BEGIN
+    IF level IS NULL THEN
+        RAISE EXCEPTION 'access level must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    levels := CASE level
+                  WHEN 'admin' THEN ARRAY['rep', 'reader', 'writer', 'admin']
+                  WHEN 'reader' THEN ARRAY['rep', 'reader']
+                  WHEN 'writer' THEN ARRAY['writer']
+                  WHEN 'rep' THEN ARRAY['rep']
+              END;
+    IF levels IS NULL THEN
+        RAISE EXCEPTION 'unknown access level "%"', level
+            USING ERRCODE = '22023', HINT = 'Use admin, writer, reader or rep.';
+    END IF;
+
+    -- A renamed or dropped object must not silently fall out of a level.
+    SELECT pg_catalog.string_agg(x.name, ', ') INTO missing
+      FROM (SELECT f AS name FROM unnest(rep_functions || reader_functions
+                                         || writer_functions || admin_functions) f
+             WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+                                WHERE p.pronamespace = 'salesperf'::pg_catalog.regnamespace
+                                  AND p.proname = f)
+            UNION ALL
+            SELECT t FROM unnest(rep_tables || writer_tables || writer_reads || admin_tables) t
+             WHERE pg_catalog.to_regclass(pg_catalog.format('salesperf.%I', t)) IS NULL) x;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'salesperf access levels name objects that do not exist: %', missing
+            USING ERRCODE = '55000', HINT = 'Update salesperf.access_privileges() in sql/install/90_access.sql.';
+    END IF;
+
+    RETURN QUERY
+    WITH fn(lvl, name) AS (
+        SELECT 'rep', unnest(rep_functions)
+        UNION ALL SELECT 'reader', unnest(reader_functions)
+        UNION ALL SELECT 'writer', unnest(writer_functions)
+        UNION ALL SELECT 'admin', unnest(admin_functions)
+    ), tbl(lvl, privs, name) AS (
+        SELECT 'rep', 'SELECT', unnest(rep_tables)
+        UNION ALL SELECT 'writer', 'SELECT, INSERT, UPDATE, DELETE', unnest(writer_tables)
+        UNION ALL SELECT 'writer', 'SELECT', unnest(writer_reads)
+        UNION ALL SELECT 'admin', 'SELECT, INSERT, UPDATE, DELETE', unnest(admin_tables)
+        UNION ALL
+        SELECT 'reader', 'SELECT', c.relname::text
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = 'salesperf'::pg_catalog.regnamespace
+           AND c.relkind IN ('r', 'p', 'v', 'm')
+    )
+    SELECT 'USAGE', 'SCHEMA', 'salesperf'
+    UNION ALL
+    SELECT DISTINCT 'EXECUTE', 'ROUTINE', p.oid::pg_catalog.regprocedure::text
+      FROM fn JOIN pg_catalog.pg_proc p
+        ON p.pronamespace = 'salesperf'::pg_catalog.regnamespace AND p.proname = fn.name
+     WHERE fn.lvl = ANY (levels)
+    UNION ALL
+    SELECT DISTINCT tbl.privs, 'TABLE', pg_catalog.format('salesperf.%I', tbl.name)
+      FROM tbl
+     WHERE tbl.lvl = ANY (levels)
+    UNION ALL
+    -- Sequences of the tables a level may insert into.
+    SELECT DISTINCT 'USAGE', 'SEQUENCE', d.objid::pg_catalog.regclass::text
+      FROM tbl
+      JOIN pg_catalog.pg_class c
+        ON c.relnamespace = 'salesperf'::pg_catalog.regnamespace AND c.relname = tbl.name
+      JOIN pg_catalog.pg_depend d
+        ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = c.oid
+       AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype IN ('a', 'i')
+      JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+     WHERE tbl.lvl = ANY (levels) AND tbl.privs LIKE '%INSERT%';
+END
+$$;
+COMMENT ON FUNCTION salesperf.access_privileges(text) IS
+  'Internal: the privileges an access level consists of (what salesperf.grant_access() grants), as (privileges, object type, object) rows.';
+
+CREATE FUNCTION salesperf.grant_access(role name, level text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p record;
+BEGIN
+    IF grant_access.role IS NULL OR grant_access.level IS NULL THEN
+        RAISE EXCEPTION 'grant_access() needs a role and a level' USING ERRCODE = '22004';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = grant_access.role) THEN
+        RAISE EXCEPTION 'role "%" does not exist', grant_access.role
+            USING ERRCODE = '42704', HINT = 'Create the role first: salesperf creates no roles.';
+    END IF;
+    FOR p IN SELECT * FROM salesperf.access_privileges(grant_access.level) LOOP
+        EXECUTE pg_catalog.format('GRANT %s ON %s %s TO %I',
+                                  p.privileges, p.object_type, p.object_name, grant_access.role);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION salesperf.grant_access(name, text) IS
+  'Give a role one access level: admin (configuration: KPIs, rules, boards, stages, tracking, recompute; includes reader and writer), writer (a CRM backend: record activities, write opportunities, write tracked CRM tables), reader (BI: every table and view, the read functions), rep (the public leaderboards). Idempotent. Runs with the caller''s rights: only the extension''s owner (a superuser) can hand out access.';
+
+-- ---------------------------------------------------------------------------
+-- Nothing of salesperf is executable by PUBLIC: routines (functions,
+-- aggregates, procedures) are reached through grant_access() only.
+REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA salesperf FROM PUBLIC;
+
+-- Checks that keep this file honest.
+DO $$
+DECLARE
+    bad text;
+BEGIN
+    -- Every SECURITY DEFINER function pins its search_path.
+    SELECT pg_catalog.string_agg(p.oid::pg_catalog.regprocedure::text, ', ') INTO bad
+      FROM pg_catalog.pg_proc p
+     WHERE p.pronamespace = 'salesperf'::pg_catalog.regnamespace AND p.prosecdef
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(p.proconfig) c
+                        WHERE c LIKE 'search\_path=pg\_catalog%');
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'SECURITY DEFINER functions without a pinned search_path: %', bad USING ERRCODE = '55000';
+    END IF;
+    -- Every object an access level names exists (access_privileges raises).
+    PERFORM salesperf.access_privileges('admin');
+END
+$$;
