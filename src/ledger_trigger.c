@@ -46,6 +46,15 @@ static const char *const validate_sql =
 static const char *const lock_new_sql =
 "SELECT salesperf.lock_reps(pg_catalog.array_agg(DISTINCT n.rep_id)) FROM " NEW_ROWS " n";
 
+/*
+ * An UPDATE may move activities to another rep: lock the old and the new
+ * reps together, in one ordered pass, before re-deriving either.  Locking
+ * the new ones first and the old ones later would take locks out of order.
+ */
+static const char *const lock_both_sql =
+"SELECT salesperf.lock_reps(pg_catalog.array_agg(DISTINCT x.rep_id))"
+"  FROM (SELECT rep_id FROM " NEW_ROWS " UNION ALL SELECT rep_id FROM " OLD_ROWS ") x";
+
 
 /*
  * The insert path: score the new rows whose kind has no capped rule in force
@@ -162,7 +171,7 @@ typedef struct CachedStatement
 } CachedStatement;
 
 static CachedStatement statements[] = {
-	{&validate_sql}, {&lock_new_sql}, {&merge_sql}, {&rederive_capped_sql},
+	{&validate_sql}, {&lock_new_sql}, {&lock_both_sql}, {&merge_sql}, {&rederive_capped_sql},
 	{&rederive_old_sql}, {&rederive_both_sql}, {&truncate_sql}
 };
 
@@ -322,7 +331,7 @@ salesperf_ledger_changed(PG_FUNCTION_ARGS)
 	{
 		if (!is_empty(trigdata->tg_newtable))
 		{
-			run(&lock_new_sql);
+			run(&lock_both_sql);
 			validate_new_rows();
 			run(&rederive_both_sql);
 		}

@@ -135,7 +135,12 @@ BEGIN
                AND r.valid @> a.occurred_at
              CROSS JOIN LATERAL (SELECT r.points + r.points_per_amount * a.amount AS raw) x
              WHERE kinds IS NULL OR a.kind = ANY (kinds)) t
-     WHERE t.earned <> 0;
+     WHERE t.earned <> 0
+    -- Only a concurrent writer of the same rep can have written the key
+    -- meanwhile, and the rep lock rules that out under READ COMMITTED; under
+    -- SERIALIZABLE (an older snapshot) this turns the clash into 40001.
+    ON CONFLICT (activity_id, rule_id) DO UPDATE
+       SET rep_id = EXCLUDED.rep_id, day = EXCLUDED.day, kind = EXCLUDED.kind, points = EXCLUDED.points;
 
     DELETE FROM salesperf.kpi_counter c
      USING (SELECT DISTINCT * FROM unnest(rep_ids, days)) AS k(rep_id, day)
@@ -155,7 +160,11 @@ BEGIN
        AND sa.occurred_at <  salesperf.local_day_start(k.day + 1, tz)
      WHERE kinds IS NULL OR sa.kind = ANY (kinds)
      GROUP BY sa.rep_id, sa.day, sa.kind, sa.unit_id
-     ORDER BY sa.rep_id, sa.day, sa.kind, sa.unit_id;
+     ORDER BY sa.rep_id, sa.day, sa.kind, sa.unit_id
+    ON CONFLICT (rep_id, day, kind, unit_id) DO UPDATE
+       SET activities = EXCLUDED.activities, amount = EXCLUDED.amount, points = EXCLUDED.points,
+           last_at = EXCLUDED.last_at, last_amount_at = EXCLUDED.last_amount_at,
+           last_point_at = EXCLUDED.last_point_at;
 END
 $$;
 COMMENT ON FUNCTION salesperf.rederive_days(bigint[], date[], text[]) IS

@@ -178,7 +178,12 @@ BEGIN
        AND bc.day >= x.d0 AND bc.day < x.d1
      GROUP BY x.board_id, x.ps, bc.participant_id, x.rep_id, bc.direction
     HAVING max(bc.at) IS NOT NULL
-     ORDER BY 1, 2, 4, 3;
+     ORDER BY 1, 2, 4, 3
+    -- See rederive_days: a clash can only come from an older SERIALIZABLE
+    -- snapshot, and then ends in 40001.
+    ON CONFLICT (board_id, period_start, contributor_id, participant_id) DO UPDATE
+       SET num = EXCLUDED.num, den = EXCLUDED.den, direction = EXCLUDED.direction,
+           reached_at = EXCLUDED.reached_at;
 END
 $$;
 COMMENT ON FUNCTION salesperf.refresh_standings(bigint[], date[], integer[]) IS

@@ -138,6 +138,31 @@ COMMENT ON FUNCTION salesperf.rederive_ranges(bigint[], tstzrange[]) IS
 
 -- A membership change re-attributes the rep's activities in the changed
 -- range.  Statement-level, so loading many memberships costs one pass.
+-- Re-attribute the activities of rep_ids[i] inside ranges[i] after their
+-- memberships changed.  A rep being deleted takes its memberships with it;
+-- it has no activities (rep_guard), so it is left out.
+CREATE FUNCTION salesperf.membership_rederive(rep_ids bigint[], ranges tstzrange[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    reps   bigint[];
+    spans  tstzrange[];
+BEGIN
+    SELECT pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during) INTO reps, spans
+      FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
+     WHERE EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = ch.rep_id);
+    IF reps IS NULL THEN
+        RETURN;
+    END IF;
+    PERFORM salesperf.lock_reps(reps);
+    PERFORM salesperf.rederive_ranges(reps, spans);
+END
+$$;
+COMMENT ON FUNCTION salesperf.membership_rederive(bigint[], tstzrange[]) IS
+  'Internal: lock the reps whose memberships changed and re-derive their activities in the changed ranges.';
+
 CREATE FUNCTION salesperf.membership_changed()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -150,17 +175,13 @@ BEGIN
     -- may record() and assign() in one transaction without deadlocking
     -- another doing the same for other reps.
     IF TG_OP = 'INSERT' THEN
-        PERFORM salesperf.lock_reps(pg_catalog.array_agg(DISTINCT ch.rep_id)) FROM membership_new ch;
-        PERFORM salesperf.rederive_ranges(array_agg(ch.rep_id), array_agg(ch.during))
+        PERFORM salesperf.membership_rederive(pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during))
            FROM membership_new ch;
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM salesperf.lock_reps(pg_catalog.array_agg(DISTINCT ch.rep_id)) FROM membership_old ch;
-        PERFORM salesperf.rederive_ranges(array_agg(ch.rep_id), array_agg(ch.during))
+        PERFORM salesperf.membership_rederive(pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during))
            FROM membership_old ch;
     ELSE
-        PERFORM salesperf.lock_reps(pg_catalog.array_agg(DISTINCT ch.rep_id))
-           FROM (SELECT rep_id FROM membership_new UNION SELECT rep_id FROM membership_old) ch;
-        PERFORM salesperf.rederive_ranges(array_agg(ch.rep_id), array_agg(ch.during))
+        PERFORM salesperf.membership_rederive(pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during))
            FROM (SELECT rep_id, during FROM membership_new
                  UNION ALL
                  SELECT rep_id, during FROM membership_old) ch;

@@ -96,13 +96,14 @@ DECLARE
     -- rep: the public boards.  Row-level filtering of own data comes later.
     rep_functions constant text[] := ARRAY[
         'leaderboard_top', 'leaderboard_rank', 'board', 'board_standings', 'board_candidates',
-        'rank_in', 'calendar_start', 'calendar_end', 'period_start', 'period_end', 'period_range'];
+        'rank_in', 'previous_rank', 'display_score', 'calendar_start', 'calendar_end',
+        'period_start', 'period_end', 'period_range', 'local_day', 'local_day_start'];
     rep_tables constant text[] := ARRAY[
         'leaderboard', 'kpi', 'settings', 'standing', 'rep', 'unit', 'unit_tree', 'membership'];
     -- reader (BI): SELECT on every table and view, plus the read API and
     -- every function a view or an invoker's read function calls.
     reader_functions constant text[] := ARRAY[
-        'unit_of', 'kpi_value', 'rule_points', 'has_capped_rule', 'forecast_deals',
+        'unit_of', 'kpi_value', 'kpi_contribution', 'rule_points', 'has_capped_rule', 'forecast_deals',
         'forecast', 'cumulative_forecast',
         'sales_velocity', 'sales_velocity_detail', 'weighted_pipeline', 'forecast_summary',
         'forecast_quantiles', 'kpi_score'];

@@ -28,8 +28,9 @@ SELECT is((SELECT pg_catalog.string_agg(p.oid::regprocedure::text, ', ')
           NULL, 'every SECURITY DEFINER function pins search_path to pg_catalog, pg_temp');
 SELECT is((SELECT pg_catalog.array_agg(f ORDER BY f)
              FROM unnest(ARRAY['ledger_changed', 'membership_changed', 'point_rule_changed', 'org_changed',
-                               'unit_tree_maintain', 'unit_guard', 'opportunity_activities',
-                               'recompute', 'snapshot_forecast', 'create_leaderboard']) f
+                               'kpi_changed', 'leaderboard_changed', 'configuration_changed',
+                               'unit_guard', 'opportunity_activities',
+                               'recompute', 'snapshot_forecast']) f
             WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
                                WHERE p.pronamespace = 'salesperf'::regnamespace
                                  AND p.proname = f AND p.prosecdef)),
