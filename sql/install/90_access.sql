@@ -126,7 +126,9 @@ DECLARE
         'configure', 'define_kpi', 'create_leaderboard', 'assign', 'recompute', 'set_stage',
         'adjust_forecast', 'snapshot_forecast', 'track', 'untrack', 'check_track',
         'track_backfill', 'tracked_row_changed', 'track_opportunities', 'untrack_opportunities',
-        'opportunity_source_changed'];
+        'opportunity_source_changed',
+        -- assign() locks the rep's row first; an admin may update rep rows anyway.
+        'lock_reps'];
     -- tracked_source and opportunity_source are written by track() and
     -- track_opportunities(), which run as the admin (they check that the
     -- caller owns the CRM table).
