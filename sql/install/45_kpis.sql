@@ -266,4 +266,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION salesperf.kpi_value(text, text, bigint, text, timestamptz) IS
-  'Value of a KPI for a rep, a unit''s whole subtree or the company over the period containing `at`, from counters (never the ledger). Empty count/sum: 0; empty avg or zero denominator: NULL.';
+  'Value of a KPI for a rep, a unit''s whole subtree (by today''s org chart: a re-parented team takes its history along; each activity counts for the unit its rep belonged to then) or the company over the period containing `at`, from counters (never the ledger). Empty count/sum: 0; empty avg or zero denominator: NULL.';

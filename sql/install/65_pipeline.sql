@@ -868,7 +868,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION salesperf.forecast(text, timestamptz) IS
-  'Forecast roll-up for the period containing `at`, one row per unit in tree pre-order (depth = distance from the root; each unit = its whole subtree): amounts per category, probability-weighted total, cumulative commit and best-case forecasts, target (NULL until revenue targets exist; it will read them) and the commit after managers'' adjustments.';
+  'Forecast roll-up for the period containing `at`, one row per unit in tree pre-order (depth = distance from the root; each unit = its whole subtree by today''s org chart): amounts per category, probability-weighted total, cumulative commit and best-case forecasts, target (NULL until revenue targets exist; it will read them) and the commit after managers'' adjustments.';
 
 CREATE FUNCTION salesperf.cumulative_forecast(months integer DEFAULT 6, at timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (month date, won numeric, weighted numeric, cumulative numeric)
