@@ -49,9 +49,9 @@
 -- The budget of a seed is counted in operations, not seconds: every seed
 -- runs its fixed number of batches (prop.seeds.batches, 16: about 120
 -- operations) whatever the machine, so a slow machine covers exactly what
--- a fast one does; the whole file takes under a minute on two cores (47 s
--- measured with the machine shared).  Sequences are reset at the start of
--- each seed, so a seed replays alone exactly as in the full run.  Each seed runs in a
+-- a fast one does; the whole file takes 30 to 50 seconds on two shared
+-- cores.  Sequences are reset at the start of each seed, so a seed
+-- replays alone exactly as in the full run.  Each seed runs in a
 -- subtransaction rolled back at its end.  A last check builds teams inside
 -- teams (units nest to any depth) and moves them.
 --
