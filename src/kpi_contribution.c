@@ -141,9 +141,19 @@ salesperf_kpi_contribution(PG_FUNCTION_ARGS)
 
 	if (!to_num && !to_den)
 		PG_RETURN_NULL();
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "salesperf_kpi_contribution must return a record");
-	desc = BlessTupleDesc(desc);
+
+	/* Called once per counter row: build the result's descriptor once. */
+	desc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	if (desc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "salesperf_kpi_contribution must return a record");
+		desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = desc;
+	}
 
 	values[0] = measure_value(fcinfo, to_num ? num_measure : MEASURE_NONE);
 	if (den_measure == MEASURE_NONE)

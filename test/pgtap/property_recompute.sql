@@ -756,7 +756,8 @@ LANGUAGE sql STABLE AS $$
   bt AS MATERIALIZED (
       SELECT b.board_id, b.name, b.participant, b.unit_scope, b.unit_kind, b.period, t,
              prop.pkey((t AT TIME ZONE s.time_zone)::date, b.period, s.week_start) AS key,
-             k.num_kind, k.num_measure, k.den_kind, k.den_measure, k.direction
+             k.num_kind, k.num_measure, k.den_kind, k.den_measure, k.direction,
+             (SELECT x.unit FROM salesperf.kpi x WHERE x.name = b.metric) AS kpi_unit, s.currency_scale
         FROM salesperf.leaderboard b
         JOIN prop.kpi_parts() k ON k.kpi = b.metric
        CROSS JOIN s CROSS JOIN unnest(ats) t),
@@ -811,7 +812,12 @@ LANGUAGE sql STABLE AS $$
              rank() OVER (PARTITION BY y.board_id, y.t ORDER BY y.sort_score DESC NULLS LAST) AS rank,
              row_number() OVER (PARTITION BY y.board_id, y.t
                                 ORDER BY y.sort_score DESC NULLS LAST, y.reached_at NULLS FIRST, y.participant_id) AS place
-        FROM (SELECT top.board_id, top.name, top.t, top.participant_id, z.score, sc.reached_at,
+        FROM (SELECT top.board_id, top.name, top.t, top.participant_id, sc.reached_at,
+                     -- shown as README says: money at the currency scale,
+                     -- ratios and averages to four decimals, the rest exact
+                     CASE WHEN bt.kpi_unit = 'currency' THEN round(z.score, bt.currency_scale)
+                          WHEN bt.den_measure IS NOT NULL THEN round(z.score, 4)
+                          ELSE z.score END AS score,
                      bt.direction * z.score AS sort_score
                 FROM top
                 JOIN bt ON bt.board_id = top.board_id AND bt.t = top.t
