@@ -170,44 +170,14 @@ $$;
 COMMENT ON FUNCTION salesperf.rederive_days(bigint[], date[], text[]) IS
   'Internal: rebuild capped awards and KPI counters of the given (rep, local day) pairs (of the given kinds, or all) from the ledger.';
 
--- Serialize derived-state changes per rep (never per team).  Every writer
--- of a rep's derived state -- the ledger triggers, re-derivation after rule,
--- membership and org changes, assign() -- locks the rep's row first, in
--- rep_id order, so its next statements see what an earlier writer of the
--- same rep committed.  Row locks on salesperf.rep can only be taken by roles
--- allowed to update it (admins) and by salesperf's own code; a rep being
--- deleted waits for them, so no activity can outlive its rep.  Raises 42704
--- for an id that is not a rep.
+-- Serialize derived-state changes per rep (never per team): lock the rows
+-- of the given reps in salesperf.rep, in rep_id order, before their derived
+-- state changes; 42704 for an id that is not a rep; 0A000 under REPEATABLE
+-- READ.  See src/rep_locks.c.
 CREATE FUNCTION salesperf.lock_reps(rep_ids bigint[])
 RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    missing bigint;
-BEGIN
-    -- A REPEATABLE READ snapshot is older than these locks: it would miss
-    -- what the previous holder wrote.  SERIALIZABLE is safe (conflicts end
-    -- in 40001).
-    IF pg_catalog.current_setting('transaction_isolation') = 'repeatable read' THEN
-        RAISE EXCEPTION 'salesperf cannot maintain derived state in a REPEATABLE READ transaction'
-            USING ERRCODE = '0A000',
-                  HINT = 'Write under READ COMMITTED (the default) or SERIALIZABLE.';
-    END IF;
-    PERFORM 1 FROM salesperf.rep r
-      WHERE r.rep_id = ANY (rep_ids)
-      ORDER BY r.rep_id
-        FOR NO KEY UPDATE;
-    SELECT x INTO missing
-      FROM pg_catalog.unnest(rep_ids) x
-     WHERE x IS NOT NULL AND NOT EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = x)
-     ORDER BY x LIMIT 1;
-    IF missing IS NOT NULL THEN
-        RAISE EXCEPTION 'unknown rep %', missing
-            USING ERRCODE = '42704', HINT = 'Add the rep to salesperf.rep first.';
-    END IF;
-END
-$$;
+AS 'MODULE_PATHNAME', 'salesperf_lock_reps'
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION salesperf.lock_reps(bigint[]) IS
   'Internal: lock the rows of the given reps (in rep_id order) before their derived state is changed; 42704 for an unknown rep.';
 

@@ -1,0 +1,120 @@
+/*
+ * rep_locks.c — salesperf.lock_reps(bigint[]): serialize derived-state
+ * changes per rep, never per team.
+ *
+ * Every writer of a rep's derived state (the ledger triggers, re-derivation
+ * after rule, membership and org changes, assign()) locks the rep's row in
+ * salesperf.rep first (FOR NO KEY UPDATE, in rep_id order, so two writers
+ * never deadlock on it), and its next statements see what an earlier writer
+ * of the same rep committed.  Only salesperf's own code and roles allowed to
+ * update salesperf.rep can take these locks; a DELETE of the rep waits for
+ * them, so no activity outlives its rep.  An id that is not a rep is an
+ * error (42704).  One cached query per call: this runs on every write.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(salesperf_lock_reps);
+
+static SPIPlanPtr lock_plan = NULL;
+
+static int
+compare_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+Datum
+salesperf_lock_reps(PG_FUNCTION_ARGS)
+{
+	ArrayType  *reps;
+	Datum	   *ids;
+	bool	   *nulls;
+	int			count;
+	int64	   *wanted;
+	int			distinct = 0;
+	Datum		arg;
+	Oid			argtype = INT8ARRAYOID;
+
+	/*
+	 * A REPEATABLE READ snapshot is older than these locks: it would miss
+	 * what the previous holder wrote.  SERIALIZABLE is safe (conflicts end
+	 * in 40001).
+	 */
+	if (XactIsoLevel == XACT_REPEATABLE_READ)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("salesperf cannot maintain derived state in a REPEATABLE READ transaction"),
+				 errhint("Write under READ COMMITTED (the default) or SERIALIZABLE.")));
+	if (PG_ARGISNULL(0))
+		PG_RETURN_VOID();
+
+	reps = PG_GETARG_ARRAYTYPE_P(0);
+	deconstruct_array(reps, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, &nulls, &count);
+	wanted = palloc(sizeof(int64) * Max(count, 1));
+	for (int i = 0; i < count; i++)
+		if (!nulls[i])
+			wanted[distinct++] = DatumGetInt64(ids[i]);
+	if (distinct == 0)
+		PG_RETURN_VOID();
+	qsort(wanted, distinct, sizeof(int64), compare_int64);
+	{
+		int			kept = 0;
+
+		for (int i = 0; i < distinct; i++)
+			if (kept == 0 || wanted[kept - 1] != wanted[i])
+				wanted[kept++] = wanted[i];
+		distinct = kept;
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "salesperf: SPI_connect failed");
+	if (lock_plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare("SELECT r.rep_id FROM salesperf.rep r"
+									   " WHERE r.rep_id OPERATOR(pg_catalog.=) ANY ($1)"
+									   " ORDER BY r.rep_id FOR NO KEY UPDATE",
+									   1, &argtype);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "salesperf: could not prepare the rep lock");
+		lock_plan = plan;
+	}
+	arg = PointerGetDatum(reps);
+	if (SPI_execute_plan(lock_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "salesperf: rep lock failed");
+
+	if (SPI_processed < (uint64) distinct)
+	{
+		/* Both lists are sorted: the first id not locked is not a rep. */
+		uint64		j = 0;
+
+		for (int i = 0; i < distinct; i++)
+		{
+			bool		isnull;
+
+			if (j < SPI_processed &&
+				DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc,
+											1, &isnull)) == wanted[i])
+			{
+				j++;
+				continue;
+			}
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("unknown rep " INT64_FORMAT, wanted[i]),
+					 errhint("Add the rep to salesperf.rep first.")));
+		}
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
+}
