@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: every suite against a throwaway cluster, which is always removed.
 #   pg_regress (sql/ + expected/), pgTAP via pg_prove (test/pgtap/),
-#   concurrency scripts (test/concurrency/), security suites run as real
-#   logins (test/security/*.sh), cmocka (build/unit/).
+#   concurrency, dump/restore and security scripts (test/concurrency/,
+#   test/restore/, test/security/ -- the last as real non-superuser logins),
+#   cmocka (build/unit/).
 # Prints each suite's summary and a closing total; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -54,42 +55,35 @@ if [ -n "$tap_files" ]; then
   passed=$((passed + n - nf)); failed=$((failed + nf))
 fi
 
-# ---- concurrency ------------------------------------------------------------
-for script in test/concurrency/*.sh; do
-  [ -f "$script" ] || continue
-  if bash "$script"; then
-    echo "concurrency $(basename "$script"): ok"; passed=$((passed + 1))
-  else
-    echo "concurrency $(basename "$script"): FAILED"; failed=$((failed + 1))
-    suites_failed+=("$(basename "$script")")
-  fi
-done
-
-# ---- dump and restore ------------------------------------------------------
-for script in test/restore/*.sh; do
-  [ -f "$script" ] || continue
-  if bash "$script"; then
-    echo "restore $(basename "$script"): ok"; passed=$((passed + 1))
-  else
-    echo "restore $(basename "$script"): FAILED"; failed=$((failed + 1))
-    suites_failed+=("$(basename "$script")")
-  fi
-done
-
-# ---- security (real non-superuser logins) ----------------------------------
-for script in test/security/*.sh; do
-  [ -f "$script" ] || continue
-  out=$(bash "$script" 2>&1); rc=$?
-  printf '%s\n' "$out"
-  n=$(printf '%s\n' "$out" | sed -n 's/^security: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -1)
-  nf=$(printf '%s\n' "$out" | sed -n 's/^security: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -1)
-  n=${n:-0}; nf=${nf:-0}
-  if [ $rc -ne 0 ]; then
-    [ "$nf" -eq 0 ] && nf=1
-    suites_failed+=("$(basename "$script")")
-  fi
-  passed=$((passed + n)); failed=$((failed + nf))
-done
+# ---- script suites: concurrency, dump and restore, security ----------------
+# Each script exits 0 when it passes.  A script that prints its own
+# "NAME: N passed, N failed" line (the restore and security suites count
+# TAP assertions) adds those counts; otherwise it counts as one test.
+run_scripts() {
+  local label=$1 script out rc n nf
+  shift
+  for script in "$@"; do
+    [ -f "$script" ] || continue
+    out=$(bash "$script" 2>&1); rc=$?
+    printf '%s\n' "$out"
+    n=$(printf '%s\n' "$out" | sed -n 's/^[a-z_]*: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' | tail -1)
+    nf=$(printf '%s\n' "$out" | sed -n 's/^[a-z_]*: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' | tail -1)
+    if [ -z "$n" ]; then
+      if [ $rc -eq 0 ]; then n=1; nf=0; else n=0; nf=1; fi
+    fi
+    [ $rc -ne 0 ] && [ "$nf" -eq 0 ] && nf=1
+    if [ $rc -eq 0 ]; then
+      echo "$label $(basename "$script"): ok"
+    else
+      echo "$label $(basename "$script"): FAILED"
+      suites_failed+=("$(basename "$script")")
+    fi
+    passed=$((passed + n)); failed=$((failed + nf))
+  done
+}
+run_scripts concurrency test/concurrency/*.sh
+run_scripts restore test/restore/*.sh
+run_scripts security test/security/*.sh    # real non-superuser logins
 
 # ---- cmocka ---------------------------------------------------------------
 out=$(bash test/harness/run_unit.sh build/unit/test_* 2>&1); rc=$?
