@@ -229,16 +229,15 @@ BEGIN
            (OLD.board_id, OLD.metric, OLD.participant, OLD.period, OLD.unit_scope, OLD.unit_kind) THEN
         RETURN NULL;
     END IF;
-    IF TG_OP = 'UPDATE' AND NEW.board_id <> OLD.board_id THEN
-        RAISE EXCEPTION 'board_id of leaderboard "%" cannot change', OLD.name
-            USING ERRCODE = '22023', HINT = 'Create a new leaderboard instead.';
-    END IF;
     PERFORM salesperf.rebuild_standings(ARRAY[NEW.board_id]);
     RETURN NULL;
 END
 $$;
 CREATE TRIGGER leaderboard_changed AFTER INSERT OR UPDATE ON salesperf.leaderboard
     FOR EACH ROW EXECUTE FUNCTION salesperf.leaderboard_changed();
+-- Standings refer to boards by id: the id is stable.
+CREATE TRIGGER leaderboard_key_guard BEFORE UPDATE OF board_id ON salesperf.leaderboard
+    FOR EACH ROW WHEN (OLD.board_id <> NEW.board_id) EXECUTE FUNCTION salesperf.guard_key_change();
 
 CREATE FUNCTION salesperf.create_leaderboard(name text, metric text DEFAULT 'points',
                                              participant text DEFAULT 'rep', period text DEFAULT 'month',

@@ -18,7 +18,7 @@ BEGIN;
 SET LOCAL client_min_messages = warning;
 SET LOCAL jit = off;
 
-SELECT plan(137);
+SELECT plan(145);
 
 CREATE SCHEMA edges;
 
@@ -605,6 +605,26 @@ SELECT throws_ok($$UPDATE salesperf.configuration SET calendar = 'lunar'$$, '220
                  'an unknown calendar written to configuration raises 22023');
 SELECT is((SELECT calendar FROM salesperf.settings), 'gregorian', 'the refused calendar changes nothing');
 SELECT is(edges.state_diff(), NULL, 'after the refused settings, state equals recompute()');
+
+-- ---------------------------------------------------------------------------
+-- Edits that cannot be supported are refused with a clear error and change
+-- nothing (README: every configuration change).
+-- ---------------------------------------------------------------------------
+SELECT throws_ok($$UPDATE salesperf.kpi SET name = 'ringing' WHERE name = 'calls'$$, '22023', NULL,
+                 'renaming a KPI is refused with 22023');
+SELECT is((SELECT count(*) FROM salesperf.kpi WHERE name = 'calls'), 1::bigint, 'the KPI keeps its name');
+SELECT throws_ok($$UPDATE salesperf.kpi SET measure = 'median' WHERE name = 'calls'$$, '22023', NULL,
+                 'an unknown measure written to a KPI is refused with 22023');
+SELECT throws_ok($$UPDATE salesperf.kpi SET kind = 'telepathy' WHERE name = 'calls'$$, '42704', NULL,
+                 'an unknown kind written to a KPI is refused with 42704');
+SELECT is((SELECT num_kind FROM salesperf.kpi WHERE name = 'calls'), 'call', 'the refused KPI edits change nothing');
+SELECT throws_ok($$UPDATE salesperf.leaderboard SET board_id = board_id + 1000
+                    WHERE board_id = (SELECT min(board_id) FROM salesperf.leaderboard)$$, '22023', NULL,
+                 'changing a board''s id is refused with 22023');
+SELECT throws_ok($$UPDATE salesperf.unit SET unit_id = unit_id + 1000
+                    WHERE unit_id = (SELECT min(unit_id) FROM salesperf.unit)$$, '22023', NULL,
+                 'changing a unit''s id is refused with 22023');
+SELECT is(edges.state_diff(), NULL, 'after the refused edits, state equals recompute()');
 
 SELECT * FROM finish();
 ROLLBACK;
