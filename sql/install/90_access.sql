@@ -134,7 +134,8 @@ DECLARE
     -- caller owns the CRM table).
     admin_tables constant text[] := ARRAY[
         'rep', 'unit', 'membership', 'activity_kind', 'kpi', 'point_rule', 'leaderboard', 'stage',
-        'configuration', 'forecast_adjustment', 'tracked_source', 'opportunity_source'];
+        'configuration', 'forecast_adjustment', 'tracked_source', 'opportunity_source',
+        'badge', 'badge_rule'];
     levels  text[];
     missing text;
 BEGIN
