@@ -130,6 +130,10 @@ BEGIN
     PERFORM salesperf.rebuild_standings(pg_catalog.array_agg(b.board_id))
        FROM salesperf.leaderboard b WHERE b.metric = NEW.name
      HAVING pg_catalog.count(*) > 0;
+    -- Badges on it may now be earned (awards already made stay).
+    PERFORM salesperf.award_badges(NULL, NULL, pg_catalog.array_agg(r.rule_id))
+       FROM salesperf.badge_rule r WHERE r.metric = NEW.name
+     HAVING pg_catalog.count(*) > 0;
     RETURN NULL;
 END
 $$;

@@ -111,10 +111,11 @@ BEGIN
     IF EXISTS (SELECT 1 FROM salesperf.leaderboard) THEN
         PERFORM salesperf.refresh_standings(rep_ids, days);
     END IF;
+    PERFORM salesperf.award_badges(rep_ids, days);
 END
 $$;
 COMMENT ON FUNCTION salesperf.rederive(bigint[], date[], text[]) IS
-  'Internal: re-derive awards, counters (of the given kinds, or all) and standings of the given (rep, local day) pairs.';
+  'Internal: re-derive awards, counters (of the given kinds, or all) and standings of the given (rep, local day) pairs, and award the badges they now earn.';
 
 -- Re-derive every (rep, local day) with activities of rep_ids[i] inside
 -- ranges[i].
@@ -341,8 +342,12 @@ BEGIN
 
     DROP TABLE pg_temp.salesperf_fresh_award, pg_temp.salesperf_fresh_counter,
                pg_temp.salesperf_fresh_standing;
+
+    -- Badge awards are history: nothing is revoked; any the ledger shows
+    -- earned but missing is added.
+    PERFORM salesperf.award_badges(NULL, NULL);
 END
 $$;
 COMMENT ON FUNCTION salesperf.recompute() IS
-  'Rebuild the org closure, board-unit map, capped awards, KPI counters and every leaderboard''s standings from the ledger and the configuration; the result equals the incrementally maintained state. Readers keep the old state until it commits; ledger writers wait.'
+  'Rebuild the org closure, board-unit map, capped awards, KPI counters and every leaderboard''s standings from the ledger and the configuration, and add any badge award the ledger shows earned (awards are never revoked); the result equals the incrementally maintained state. Readers keep the old state until it commits; ledger writers wait.'
 ;

@@ -58,3 +58,134 @@ COMMENT ON COLUMN salesperf.badge_award.reason IS 'Why, in words (rule and value
 -- (awards are never revoked): pg_dump carries it.
 SELECT pg_catalog.pg_extension_config_dump('salesperf.badge_award', '');
 SELECT pg_catalog.pg_extension_config_dump('salesperf.badge_award_award_id_seq', '');
+
+-- Rules are checked with errors that name the bad value.
+CREATE FUNCTION salesperf.badge_rule_check()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.badge IS NULL OR NEW.metric IS NULL OR NEW.threshold IS NULL OR NEW.period IS NULL THEN
+        RAISE EXCEPTION 'a badge rule needs a badge, a metric, a threshold and a period' USING ERRCODE = '22004';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM salesperf.badge b WHERE b.name = NEW.badge) THEN
+        RAISE EXCEPTION 'unknown badge "%"', NEW.badge USING ERRCODE = '42704', HINT = 'See salesperf.badge.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM salesperf.kpi k WHERE k.name = NEW.metric) THEN
+        RAISE EXCEPTION 'unknown metric "%"', NEW.metric
+            USING ERRCODE = '42704', HINT = 'Use points or a KPI name from salesperf.kpi.';
+    END IF;
+    IF NEW.period NOT IN ('day', 'week', 'month', 'quarter', 'year', 'all') THEN
+        RAISE EXCEPTION 'unknown period "%"', NEW.period
+            USING ERRCODE = '22023', HINT = 'Use day, week, month, quarter, year or all.';
+    END IF;
+    IF NEW.threshold = 'NaN' OR NEW.threshold IN ('Infinity', '-Infinity') THEN
+        RAISE EXCEPTION 'badge threshold must be finite, not %', NEW.threshold USING ERRCODE = '22003';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER badge_rule_check BEFORE INSERT OR UPDATE ON salesperf.badge_rule
+    FOR EACH ROW EXECUTE FUNCTION salesperf.badge_rule_check();
+
+-- Award the badges that the given (rep, local day) pairs have earned: for
+-- every badge rule, the rule's period holding each day, and the rep's value
+-- of the rule's metric over that period (from the counters, by the one rule
+-- kpi_contribution), an award when the value reaches the threshold and the
+-- rep has none for that badge and period yet.  rep_ids NULL: every rep and
+-- day in the counters (what recompute() adds if anything is missing);
+-- rule_ids limits the rules.  Each new award is announced with NOTIFY
+-- salesperf (delivered at commit).  Awards are never revoked: a value that
+-- falls back under the threshold keeps its award, and crossing it again in
+-- the same period awards nothing more.
+CREATE FUNCTION salesperf.award_badges(rep_ids bigint[], days date[], rule_ids bigint[] DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    awarded integer;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM salesperf.badge_rule r WHERE rule_ids IS NULL OR r.rule_id = ANY (rule_ids)) THEN
+        RETURN 0;
+    END IF;
+    WITH s AS (SELECT * FROM salesperf.settings),
+    touched AS (
+        SELECT DISTINCT k.rep_id, k.day FROM unnest(rep_ids, days) AS k(rep_id, day) WHERE rep_ids IS NOT NULL
+        UNION
+        SELECT DISTINCT c.rep_id, c.day FROM salesperf.kpi_counter c WHERE rep_ids IS NULL),
+    keys AS (
+        SELECT DISTINCT r.rule_id, t.rep_id,
+               salesperf.calendar_start(salesperf.local_day_start(t.day, s.time_zone), r.period, s.time_zone,
+                                        s.week_start, s.fiscal_year_start_month, s.calendar) AS ps
+          FROM touched t CROSS JOIN s
+          JOIN salesperf.badge_rule r ON rule_ids IS NULL OR r.rule_id = ANY (rule_ids)),
+    bounded AS (
+        SELECT k.*, salesperf.local_day(k.ps, s.time_zone) AS d0,
+               salesperf.local_day(salesperf.calendar_end(k.ps, r.period, s.time_zone, s.week_start,
+                                                          s.fiscal_year_start_month, s.calendar), s.time_zone) AS d1
+          FROM keys k JOIN salesperf.badge_rule r ON r.rule_id = k.rule_id CROSS JOIN s),
+    valued AS (
+        SELECT b.rule_id, b.rep_id, b.ps,
+               CASE WHEN q.den_measure IS NULL THEN COALESCE(sum(v.num), 0)
+                    ELSE sum(v.num) / NULLIF(sum(v.den), 0) END AS value
+          FROM bounded b
+          JOIN salesperf.badge_rule r ON r.rule_id = b.rule_id
+          JOIN salesperf.kpi q ON q.name = r.metric
+          JOIN salesperf.kpi_counter c ON c.rep_id = b.rep_id AND c.day >= b.d0 AND c.day < b.d1
+         CROSS JOIN LATERAL salesperf.kpi_contribution(q.num_kind, q.num_measure, q.den_kind, q.den_measure,
+                                                       c.kind, c.activities, c.amount, c.points,
+                                                       c.last_at, c.last_amount_at, c.last_point_at) v
+         WHERE v.num IS NOT NULL
+         GROUP BY b.rule_id, b.rep_id, b.ps, q.den_measure),
+    earned AS (
+        INSERT INTO salesperf.badge_award (badge_id, rep_id, awarded_at, period_start, reason)
+        SELECT g.badge_id, x.rep_id, pg_catalog.now(), x.ps,
+               pg_catalog.format('%s reached %s (threshold %s) %s',
+                                 r.metric, pg_catalog.trim_scale(x.value), pg_catalog.trim_scale(r.threshold),
+                                 CASE WHEN r.period = 'all' THEN 'all time'
+                                      ELSE pg_catalog.format('in the %s of %s', r.period,
+                                             pg_catalog.to_char(salesperf.local_day(x.ps, st.time_zone), 'YYYY-MM-DD'))
+                                 END)
+          FROM valued x
+          JOIN salesperf.badge_rule r ON r.rule_id = x.rule_id
+          JOIN salesperf.badge g ON g.name = r.badge
+         CROSS JOIN salesperf.settings st
+         WHERE x.value >= r.threshold
+         ORDER BY g.badge_id, x.rep_id, x.ps
+        ON CONFLICT (badge_id, rep_id, period_start) WHERE contest_id IS NULL DO NOTHING
+        RETURNING badge_award.award_id, badge_award.badge_id, badge_award.rep_id, badge_award.period_start,
+                  badge_award.reason)
+    SELECT pg_catalog.count(pg_catalog.pg_notify('salesperf', pg_catalog.json_build_object(
+               'event', 'badge_awarded', 'award_id', e.award_id, 'badge_id', e.badge_id, 'badge', g.name,
+               'rep_id', e.rep_id, 'rep', rp.name, 'period_start', e.period_start, 'reason', e.reason)::text))
+      INTO awarded
+      FROM earned e
+      JOIN salesperf.badge g ON g.badge_id = e.badge_id
+      JOIN salesperf.rep rp ON rp.rep_id = e.rep_id;
+    RETURN awarded;
+END
+$$;
+COMMENT ON FUNCTION salesperf.award_badges(bigint[], date[], bigint[]) IS
+  'Internal: award the badge-rule badges the given (rep, local day) pairs have earned (NULL: every rep and day in the counters) and NOTIFY salesperf for each; never revokes.';
+
+-- A new or edited rule awards what the counters already show earned.
+CREATE FUNCTION salesperf.badge_rule_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM salesperf.lock_ledger();
+    PERFORM salesperf.award_badges(NULL, NULL, pg_catalog.array_agg(n.rule_id)) FROM badge_rule_new n;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER badge_rule_inserted AFTER INSERT ON salesperf.badge_rule
+    REFERENCING NEW TABLE AS badge_rule_new
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.badge_rule_changed();
+CREATE TRIGGER badge_rule_updated AFTER UPDATE ON salesperf.badge_rule
+    REFERENCING NEW TABLE AS badge_rule_new
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.badge_rule_changed();
