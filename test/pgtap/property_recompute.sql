@@ -2,11 +2,13 @@
 -- rules, the org chart, the KPI and leaderboard definitions and the
 -- configuration, the derived tables kept by the triggers (capped_award,
 -- kpi_counter, standing) equal what salesperf.recompute() builds from the
--- ledger, and what users read agrees with the ledger.
+-- ledger, badge awards are exactly those recompute() finds earned (it adds
+-- none and revokes none), and what users read agrees with the ledger.
 --
 -- For each seed a driver sets a time zone, builds a small company (units on
 -- three levels, twelve reps, memberships, point rules with and without
--- daily caps and validity ranges, ten leaderboards, two of them on ratio
+-- daily caps and validity ranges, three badge rules (a day, a week and a
+-- month, one on a ratio), ten leaderboards, two of them on ratio
 -- KPIs over points), then applies a fixed number of random batches of
 -- operations: record() with and without idempotency keys, bulk
 -- INSERT ... SELECT, updates and deletes of single activities and of many,
@@ -251,6 +253,13 @@ BEGIN
                     (8, 120), (9, 120), (10, 121), (11, 10)) m(r, u);
     PERFORM salesperf.assign(9, 121, prop.day_start(change, tz));
     PERFORM salesperf.assign(10, 101, prop.day_start(change, tz));
+
+    -- Badge rules ride on the same counters (their awards are compared with
+    -- what recompute() finds earned, see prop.compare).
+    INSERT INTO salesperf.badge (name) VALUES ('three calls'), ('forty points'), ('half converted');
+    INSERT INTO salesperf.badge_rule (badge, metric, threshold, period) VALUES
+        ('three calls', 'calls', 3, 'day'), ('forty points', 'points', 40, 'week'),
+        ('half converted', 'conversion_rate', 0.5, 'month');
 
     INSERT INTO salesperf.point_rule (name, kind, points, points_per_amount, daily_cap, valid) VALUES
         ('call made',        'call',           1,  0,      NULL, '(,)'),
@@ -558,9 +567,16 @@ DECLARE
     re_award    salesperf.capped_award[];
     re_counter  salesperf.kpi_counter[];
     re_standing salesperf.standing[];
+    re_badge    text[];
+    d_badge     bigint;
+    first_badge text;
 BEGIN
     BEGIN
         PERFORM salesperf.recompute();
+        -- Badge awards are history: recompute() must find none missing and
+        -- revoke none, so the (badge, rep, period, contest) sets match.
+        re_badge := ARRAY(SELECT format('%s/%s/%s/%s', b.badge_id, b.rep_id, b.period_start, b.contest_id)
+                            FROM salesperf.badge_award b);
         re_award := ARRAY(SELECT c FROM salesperf.capped_award c);
         re_counter := ARRAY(SELECT c FROM salesperf.kpi_counter c);
         re_standing := ARRAY(SELECT c FROM salesperf.standing c);
@@ -575,6 +591,19 @@ BEGIN
             UNION ALL
             SELECT 'recomputed ' || d::text
               FROM (SELECT * FROM unnest(re_award) EXCEPT ALL SELECT * FROM salesperf.capped_award) d) x;
+    SELECT count(*), min(x.line) INTO d_badge, first_badge
+      FROM (SELECT 'maintained badge award ' || d AS line
+              FROM (SELECT format('%s/%s/%s/%s', b.badge_id, b.rep_id, b.period_start, b.contest_id)
+                      FROM salesperf.badge_award b
+                    EXCEPT ALL SELECT unnest(re_badge)) x(d)
+            UNION ALL
+            SELECT 'recomputed badge award ' || d
+              FROM (SELECT unnest(re_badge)
+                    EXCEPT ALL
+                    SELECT format('%s/%s/%s/%s', b.badge_id, b.rep_id, b.period_start, b.contest_id)
+                      FROM salesperf.badge_award b) y(d)) x;
+    d_award := d_award + d_badge;
+    first_award := COALESCE(first_award, first_badge);
     SELECT count(*), min(x.line) INTO d_counter, first_counter
       FROM (SELECT 'maintained ' || d::text AS line
               FROM (SELECT * FROM salesperf.kpi_counter EXCEPT ALL SELECT * FROM unnest(re_counter)) d
