@@ -7,8 +7,8 @@
  * touches (see lock_reps), then
  *   INSERT:         adds its rows to the KPI counters and to every board's
  *                   standings (one upsert per touched key, keys in order),
- *                   re-derives the days that capped rules touch, and awards
- *                   the badges its (rep, day) pairs now earn;
+ *                   re-derives the days that capped rules touch, then awards
+ *                   badges and announces podium entries (after_change);
  *   UPDATE, DELETE: re-derives every (rep, local day) its old and new rows
  *                   touch from the ledger and refreshes the standings fed.
  * Re-derivation is the same SQL that recompute() runs; the randomized tests
@@ -143,12 +143,11 @@ static const char *const rederive_capped_sql =
 "         WHERE salesperf.has_capped_rule(n.kind, n.occurred_at)) k"
 " HAVING pg_catalog.count(*) > 0";
 
-/* Badges the new rows' (rep, local day) pairs earn, when badge rules exist. */
-static const char *const award_new_sql =
-"SELECT salesperf.award_badges(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day))"
+/* Badges earned and podium entries (salesperf.after_change) of the new rows. */
+static const char *const after_new_sql =
+"SELECT salesperf.after_change(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day))"
 "  FROM (SELECT DISTINCT n.rep_id, " LOCAL_DAY("n") " AS day"
 "          FROM " NEW_ROWS " n CROSS JOIN salesperf.settings s) k"
-" WHERE EXISTS (SELECT 1 FROM salesperf.badge_rule)"
 " HAVING pg_catalog.count(*) > 0";
 
 /* Every (rep, local day) pair a statement touched, as two arrays. */
@@ -180,7 +179,7 @@ typedef struct CachedStatement
 } CachedStatement;
 
 static CachedStatement statements[] = {
-	{&validate_sql}, {&lock_new_sql}, {&lock_both_sql}, {&merge_sql}, {&award_new_sql}, {&rederive_capped_sql},
+	{&validate_sql}, {&lock_new_sql}, {&lock_both_sql}, {&merge_sql}, {&after_new_sql}, {&rederive_capped_sql},
 	{&rederive_old_sql}, {&rederive_both_sql}, {&truncate_sql}
 };
 
@@ -334,7 +333,7 @@ salesperf_ledger_changed(PG_FUNCTION_ARGS)
 			validate_new_rows();
 			run(&merge_sql);
 			run(&rederive_capped_sql);
-			run(&award_new_sql);
+			run(&after_new_sql);
 		}
 	}
 	else if (TRIGGER_FIRED_BY_UPDATE(event))

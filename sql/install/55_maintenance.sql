@@ -111,11 +111,11 @@ BEGIN
     IF EXISTS (SELECT 1 FROM salesperf.leaderboard) THEN
         PERFORM salesperf.refresh_standings(rep_ids, days);
     END IF;
-    PERFORM salesperf.award_badges(rep_ids, days);
+    PERFORM salesperf.after_change(rep_ids, days);
 END
 $$;
 COMMENT ON FUNCTION salesperf.rederive(bigint[], date[], text[]) IS
-  'Internal: re-derive awards, counters (of the given kinds, or all) and standings of the given (rep, local day) pairs, and award the badges they now earn.';
+  'Internal: re-derive awards, counters (of the given kinds, or all) and standings of the given (rep, local day) pairs, then award the badges and announce the podium entries they bring.';
 
 -- Re-derive every (rep, local day) with activities of rep_ids[i] inside
 -- ranges[i].
