@@ -328,14 +328,18 @@ COMMENT ON FUNCTION salesperf.board(text) IS 'Internal: the leaderboard of that 
 -- the exact value; only what is returned is rounded.
 CREATE FUNCTION salesperf.display_score(score numeric, metric text)
 RETURNS numeric
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT CASE WHEN k.unit = 'currency' THEN pg_catalog.round(score, s.currency_scale)
-              WHEN k.den_measure IS NOT NULL THEN pg_catalog.trim_scale(pg_catalog.round(score, 4))
-              ELSE pg_catalog.trim_scale(score) END
-    FROM salesperf.kpi k CROSS JOIN salesperf.settings s
-   WHERE k.name = metric
+BEGIN
+    -- PL/pgSQL, not SQL: its query plan is kept between calls (one call per
+    -- row a board returns).
+    RETURN (SELECT CASE WHEN k.unit = 'currency' THEN pg_catalog.round(score, s.currency_scale)
+                        WHEN k.den_measure IS NOT NULL THEN pg_catalog.trim_scale(pg_catalog.round(score, 4))
+                        ELSE pg_catalog.trim_scale(score) END
+              FROM salesperf.kpi k CROSS JOIN salesperf.settings s
+             WHERE k.name = metric);
+END
 $$;
 COMMENT ON FUNCTION salesperf.display_score(numeric, text) IS
   'Internal: a board score as people read it (currency scale for money, 4 decimals for ratios, no trailing zeros otherwise).';
@@ -430,15 +434,19 @@ COMMENT ON FUNCTION salesperf.board_standings(integer, timestamptz, boolean) IS
 -- so a new board shows no false arrows.
 CREATE FUNCTION salesperf.previous_rank(board_id integer, prev timestamptz, participant_id bigint)
 RETURNS bigint
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
-  SELECT r.rank
-    FROM salesperf.rank_in(previous_rank.board_id, prev, previous_rank.participant_id, true) r
-   WHERE EXISTS (SELECT 1 FROM salesperf.standing st
-                  WHERE st.board_id = previous_rank.board_id AND st.period_start = prev
-                    AND st.participant_id = previous_rank.participant_id)
+BEGIN
+    IF prev IS NULL OR NOT EXISTS (
+           SELECT 1 FROM salesperf.standing st
+            WHERE st.board_id = previous_rank.board_id AND st.period_start = prev
+              AND st.participant_id = previous_rank.participant_id) THEN
+        RETURN NULL;
+    END IF;
+    RETURN (SELECT r.rank FROM salesperf.rank_in(previous_rank.board_id, prev, previous_rank.participant_id, true) r);
+END
 $$;
 COMMENT ON FUNCTION salesperf.previous_rank(integer, timestamptz, bigint) IS
   'Internal: rank in the previous board period, NULL for a participant who recorded nothing that counts then.';

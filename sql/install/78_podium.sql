@@ -14,55 +14,6 @@ CREATE TABLE salesperf.board_podium (
 COMMENT ON TABLE salesperf.board_podium IS
   'Derived: reps announced as being in the top 3 of a rep board''s running period (NOTIFY salesperf ''entered_top3'').';
 
--- The reps of the given (rep, local day) pairs and the current podium
--- members, on every rep board of a higher-is-better metric whose running
--- period (the one holding now()) holds one of those days, each with the
--- number of active reps above it (counted up to 3: index probes only) --
--- the one definition of "in the top 3" the podium uses: a positive score
--- with fewer than three active reps scoring more (rank <= 3 in
--- leaderboard_top).
-CREATE FUNCTION salesperf.podium_candidates(rep_ids bigint[], days date[])
-RETURNS TABLE (board_id integer, period_start timestamptz, participant_id bigint, in_top3 boolean)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-AS $$
-  WITH touched AS (
-      SELECT DISTINCT b.board_id, x.ps, k.rep_id
-        FROM unnest(rep_ids, days) AS k(rep_id, day)
-       CROSS JOIN salesperf.settings s
-        JOIN salesperf.leaderboard b ON b.participant = 'rep'
-        JOIN salesperf.kpi q ON q.name = b.metric AND q.higher_is_better
-       CROSS JOIN LATERAL (
-             SELECT salesperf.calendar_start(pg_catalog.now(), b.period, s.time_zone, s.week_start,
-                                             s.fiscal_year_start_month, s.calendar) AS ps,
-                    salesperf.calendar_start(salesperf.local_day_start(k.day, s.time_zone), b.period,
-                                             s.time_zone, s.week_start, s.fiscal_year_start_month,
-                                             s.calendar) AS day_ps) x
-       WHERE x.ps = x.day_ps),
-  considered AS (
-      SELECT t.board_id, t.ps, t.rep_id FROM touched t
-      UNION
-      SELECT bp.board_id, bp.period_start, bp.participant_id
-        FROM salesperf.board_podium bp
-       WHERE (bp.board_id, bp.period_start) IN (SELECT t.board_id, t.ps FROM touched t))
-  SELECT c.board_id, c.ps, c.rep_id,
-         COALESCE(st.sort_score > 0 AND r.active
-                  AND (SELECT pg_catalog.count(*)
-                         FROM (SELECT 1 FROM salesperf.standing o
-                                 JOIN salesperf.rep ro ON ro.rep_id = o.participant_id AND ro.active
-                                WHERE o.board_id = c.board_id AND o.period_start = c.ps
-                                  AND o.sort_score > st.sort_score
-                                LIMIT 3) above) < 3, false)
-    FROM considered c
-    JOIN salesperf.rep r ON r.rep_id = c.rep_id
-    LEFT JOIN salesperf.standing st
-      ON st.board_id = c.board_id AND st.period_start = c.ps
-     AND st.contributor_id = c.rep_id AND st.participant_id = c.rep_id
-$$;
-COMMENT ON FUNCTION salesperf.podium_candidates(bigint[], date[]) IS
-  'Internal: reps whose top-3 status on a running rep board may have changed with the given (rep, local day) pairs, and whether they are in the top 3 now.';
-
 -- Update the podium after the given (rep, local day) pairs changed and
 -- announce the reps who entered it.
 CREATE FUNCTION salesperf.note_podium(rep_ids bigint[], days date[])
@@ -74,7 +25,44 @@ AS $$
 DECLARE
     announced integer;
 BEGIN
-    WITH c AS MATERIALIZED (SELECT * FROM salesperf.podium_candidates(rep_ids, days)),
+    -- The reps of the given pairs and the current podium members, on every
+    -- rep board of a higher-is-better metric whose running period (the one
+    -- holding now()) holds one of the days, and whether each is in the top
+    -- 3 now: a positive score with fewer than three active reps scoring
+    -- more (rank <= 3 in leaderboard_top), counted with index probes only.
+    WITH touched AS (
+        SELECT DISTINCT b.board_id, x.ps, k.rep_id
+          FROM unnest(rep_ids, days) AS k(rep_id, day)
+         CROSS JOIN salesperf.settings s
+          JOIN salesperf.leaderboard b ON b.participant = 'rep'
+          JOIN salesperf.kpi q ON q.name = b.metric AND q.higher_is_better
+         CROSS JOIN LATERAL (
+               SELECT salesperf.calendar_start(pg_catalog.now(), b.period, s.time_zone, s.week_start,
+                                               s.fiscal_year_start_month, s.calendar) AS ps,
+                      salesperf.calendar_start(salesperf.local_day_start(k.day, s.time_zone), b.period,
+                                               s.time_zone, s.week_start, s.fiscal_year_start_month,
+                                               s.calendar) AS day_ps) x
+         WHERE x.ps = x.day_ps),
+    considered AS (
+        SELECT t.board_id, t.ps, t.rep_id FROM touched t
+        UNION
+        SELECT bp.board_id, bp.period_start, bp.participant_id
+          FROM salesperf.board_podium bp
+         WHERE (bp.board_id, bp.period_start) IN (SELECT t.board_id, t.ps FROM touched t)),
+    c AS MATERIALIZED (
+        SELECT cn.board_id, cn.ps AS period_start, cn.rep_id AS participant_id,
+               COALESCE(st.sort_score > 0 AND r.active
+                        AND (SELECT pg_catalog.count(*)
+                               FROM (SELECT 1 FROM salesperf.standing o
+                                       JOIN salesperf.rep ro ON ro.rep_id = o.participant_id AND ro.active
+                                      WHERE o.board_id = cn.board_id AND o.period_start = cn.ps
+                                        AND o.sort_score > st.sort_score
+                                      LIMIT 3) above) < 3, false) AS in_top3
+          FROM considered cn
+          JOIN salesperf.rep r ON r.rep_id = cn.rep_id
+          LEFT JOIN salesperf.standing st
+            ON st.board_id = cn.board_id AND st.period_start = cn.ps
+           AND st.contributor_id = cn.rep_id AND st.participant_id = cn.rep_id),
     gone AS (
         DELETE FROM salesperf.board_podium bp
          USING c
