@@ -39,6 +39,10 @@ SELECT salesperf.create_leaderboard('team_revenue_month', metric => 'revenue', p
                                     unit_kind => 'team');
 SELECT salesperf.create_leaderboard('conversion_quarter', metric => 'conversion_rate', period => 'quarter');
 
+-- A badge rule rides on every write (SPEC §8): twenty calls in a day.
+INSERT INTO salesperf.badge (name, tier) VALUES ('Twenty calls', 'bronze');
+INSERT INTO salesperf.badge_rule (badge, metric, threshold, period) VALUES ('Twenty calls', 'calls', 20, 'day');
+
 -- Activities number first_id..last_id: a CRM's mix of kinds, uniform over
 -- reps 1..reps and over [t0, t1), each with a CRM idempotency key.
 CREATE FUNCTION bench.activities(first_id bigint, last_id bigint, reps integer,
