@@ -8,7 +8,6 @@ CREATE TABLE salesperf.board_podium (
     board_id       integer NOT NULL REFERENCES salesperf.leaderboard (board_id) ON DELETE CASCADE,
     period_start   timestamptz NOT NULL,
     participant_id bigint NOT NULL,
-    entered_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
     PRIMARY KEY (board_id, period_start, participant_id)
 );
 COMMENT ON TABLE salesperf.board_podium IS
@@ -86,6 +85,42 @@ END
 $$;
 COMMENT ON FUNCTION salesperf.note_podium(bigint[], date[]) IS
   'Internal: keep salesperf.board_podium in step after the given (rep, local day) pairs changed, and NOTIFY salesperf ''entered_top3'' for each rep who entered a running board''s top 3.';
+
+-- The podium as the standings say it is now, without announcing anything
+-- (recompute(), a restore): for every rep board of a higher-is-better KPI,
+-- its running period's reps with a positive score and fewer than three
+-- active reps scoring more.
+CREATE FUNCTION salesperf.rebuild_podium()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    DELETE FROM salesperf.board_podium;
+    INSERT INTO salesperf.board_podium (board_id, period_start, participant_id)
+    SELECT st.board_id, st.period_start, st.participant_id
+      FROM salesperf.leaderboard b
+      JOIN salesperf.kpi q ON q.name = b.metric AND q.higher_is_better
+     CROSS JOIN salesperf.settings s
+      JOIN salesperf.standing st
+        ON st.board_id = b.board_id
+       AND st.period_start = salesperf.calendar_start(pg_catalog.now(), b.period, s.time_zone, s.week_start,
+                                                      s.fiscal_year_start_month, s.calendar)
+       AND st.contributor_id = st.participant_id
+      JOIN salesperf.rep r ON r.rep_id = st.participant_id AND r.active
+     WHERE b.participant = 'rep' AND st.sort_score > 0
+       AND (SELECT pg_catalog.count(*)
+              FROM (SELECT 1 FROM salesperf.standing o
+                      JOIN salesperf.rep ro ON ro.rep_id = o.participant_id AND ro.active
+                     WHERE o.board_id = st.board_id AND o.period_start = st.period_start
+                       AND o.sort_score > st.sort_score
+                     LIMIT 3) above) < 3
+     ORDER BY 1, 2, 3;
+END
+$$;
+COMMENT ON FUNCTION salesperf.rebuild_podium() IS
+  'Internal: set salesperf.board_podium from the standings of every running rep board, announcing nothing.';
 
 -- What follows a change of the given (rep, local day) pairs once counters
 -- and standings are in step: badges earned, podium entries.  The ledger
