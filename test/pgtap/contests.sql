@@ -2,7 +2,7 @@
 -- refused with its SQLSTATE and nothing changed, live standings equal to an
 -- oracle computed from the ledger, finalization once, rewards.
 BEGIN;
-SELECT plan(80);
+SELECT plan(83);
 
 SELECT has_function('salesperf', 'create_contest',
   ARRAY['text', 'text', 'timestamp with time zone', 'timestamp with time zone', 'text', 'bigint', 'jsonb', 'text'],
@@ -242,6 +242,20 @@ SELECT throws_ok($$SELECT salesperf.set_grant_status(min(grant_id), 'approved') 
                  '22023', NULL, 'cancelled is final');
 SELECT results_eq($$SELECT rep_id, badges, contests_won FROM salesperf.achievement_board_at('2026-11-30') WHERE rep_id IN (1, 3) ORDER BY 1$$,
                   $$VALUES (1::bigint, 1::bigint, 1::bigint), (3, 1, 1)$$, 'the achievement board counts the Paris week');
+
+-- A unit contest's prizes go to the winning unit's active members at the end
+-- of the window, one bonus activity each, keyed by contest, unit and rep.
+SELECT salesperf.create_contest('team week', 'calls', '2026-12-07 00:00+01', '2026-12-14 00:00+01', 'unit',
+         prizes => '[{"rank_from":1,"badge":"Gold","bonus_points":5}]', unit_kind => 'team');
+SELECT salesperf.record(4, 'call', 1, '2026-12-08 10:00+01'), salesperf.record(4, 'call', 1, '2026-12-08 11:00+01');
+SELECT is(salesperf.finalize_contests('2026-12-14 00:00+01'), 1, 'the team week is finalized');
+SELECT results_eq($$SELECT a.rep_id, a.source_key = c.contest_id || ':21:' || a.rep_id
+                      FROM salesperf.activity a JOIN salesperf.contest c ON c.name = 'team week'
+                     WHERE a.kind = 'bonus' AND a.attrs ->> 'contest' = 'team week' ORDER BY 1$$,
+                  $$VALUES (4::bigint, true)$$,
+                  'South won: its one active member at the end gets the bonus (Ed moved to North, Flo is inactive)');
+SELECT is((SELECT count(*) FROM salesperf.badge_award a JOIN salesperf.contest c USING (contest_id)
+            WHERE c.name = 'team week'), 1::bigint, 'and the badge');
 
 SELECT * FROM finish();
 ROLLBACK;
