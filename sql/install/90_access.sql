@@ -79,6 +79,16 @@ $$;
 ALTER FUNCTION salesperf.recompute() SECURITY DEFINER;
 -- snapshot_forecast(): writes salesperf.forecast_snapshot, a derived table.
 ALTER FUNCTION salesperf.snapshot_forecast(text, timestamptz) SECURITY DEFINER;
+-- Contests and rewards: no level writes salesperf.contest, contest_result,
+-- reward_grant or badge_award by DML.  create_contest() writes the contest
+-- (validated by contest_check); finalize_contests() freezes results, awards
+-- prize badges, records bonus activities and grants rewards; grant_reward()
+-- and set_grant_status() are the only writers of reward grants (the status
+-- moves only along pending -> approved -> paid, or to cancelled).
+ALTER FUNCTION salesperf.create_contest(text, text, timestamptz, timestamptz, text, bigint, jsonb, text) SECURITY DEFINER;
+ALTER FUNCTION salesperf.finalize_contests(timestamptz) SECURITY DEFINER;
+ALTER FUNCTION salesperf.grant_reward(text, bigint, text) SECURITY DEFINER;
+ALTER FUNCTION salesperf.set_grant_status(bigint, text) SECURITY DEFINER;
 -- create_leaderboard() only inserts the board: the leaderboard_changed
 -- trigger builds its map and standings, so it runs as the caller.
 
@@ -106,7 +116,10 @@ DECLARE
         'unit_of', 'kpi_value', 'kpi_contribution', 'rule_points', 'has_capped_rule', 'forecast_deals',
         'forecast', 'cumulative_forecast',
         'sales_velocity', 'sales_velocity_detail', 'weighted_pipeline', 'forecast_summary',
-        'forecast_quantiles', 'kpi_score'];
+        'forecast_quantiles', 'kpi_score',
+        -- contests, rewards and the achievement board (the views and what they call)
+        'contest_standings', 'contest_named', 'contest_live', 'contest_contribution',
+        'contest_prize_recipients', 'achievement_board_at'];
     -- writer (a CRM backend): the ledger and the opportunities, and what the
     -- invoker's code on those paths reads (record(), upsert_opportunity(),
     -- the triggers on tracked CRM tables).  A 'bonus' activity is ledger
@@ -127,6 +140,7 @@ DECLARE
         'adjust_forecast', 'snapshot_forecast', 'track', 'untrack', 'check_track',
         'track_backfill', 'tracked_row_changed', 'track_opportunities', 'untrack_opportunities',
         'opportunity_source_changed',
+        'create_contest', 'finalize_contests', 'grant_reward', 'set_grant_status',
         -- assign() locks the rep's row first; an admin may update rep rows anyway.
         'lock_reps'];
     -- tracked_source and opportunity_source are written by track() and
@@ -135,7 +149,7 @@ DECLARE
     admin_tables constant text[] := ARRAY[
         'rep', 'unit', 'membership', 'activity_kind', 'kpi', 'point_rule', 'leaderboard', 'stage',
         'configuration', 'forecast_adjustment', 'tracked_source', 'opportunity_source',
-        'badge', 'badge_rule'];
+        'badge', 'badge_rule', 'reward'];
     levels  text[];
     missing text;
 BEGIN
