@@ -42,6 +42,9 @@ SELECT salesperf.create_leaderboard('conversion_quarter', metric => 'conversion_
 -- A badge rule rides on every write (SPEC §8): twenty calls in a day.
 INSERT INTO salesperf.badge (name, tier) VALUES ('Twenty calls', 'bronze');
 INSERT INTO salesperf.badge_rule (badge, metric, threshold, period) VALUES ('Twenty calls', 'calls', 20, 'day');
+-- And a running contest (its standings are computed when read: nothing
+-- rides on the write path).
+SELECT salesperf.create_contest('bench sprint', 'points', now() - interval '7 days', now() + interval '7 days');
 
 -- Activities number first_id..last_id: a CRM's mix of kinds, uniform over
 -- reps 1..reps and over [t0, t1), each with a CRM idempotency key.
