@@ -105,6 +105,9 @@ DECLARE
     reader_functions constant text[] := ARRAY[
         'unit_of', 'kpi_value', 'kpi_contribution', 'rule_points', 'has_capped_rule', 'forecast_deals',
         'forecast', 'cumulative_forecast',
+        -- targets: the read API and what target_progress and forecast() call.
+        'target_progress_at', 'effective_target', 'targets_at', 'target_tree', 'target_period',
+        'kpi_value_days',
         'sales_velocity', 'sales_velocity_detail', 'weighted_pipeline', 'forecast_summary',
         'forecast_quantiles', 'kpi_score'];
     -- writer (a CRM backend): the ledger and the opportunities, and what the
@@ -126,7 +129,7 @@ DECLARE
         'configure', 'define_kpi', 'create_leaderboard', 'assign', 'recompute', 'set_stage',
         'adjust_forecast', 'snapshot_forecast', 'track', 'untrack', 'check_track',
         'track_backfill', 'tracked_row_changed', 'track_opportunities', 'untrack_opportunities',
-        'opportunity_source_changed',
+        'opportunity_source_changed', 'set_target',
         -- assign() locks the rep's row first; an admin may update rep rows anyway.
         'lock_reps'];
     -- tracked_source and opportunity_source are written by track() and
@@ -134,7 +137,7 @@ DECLARE
     -- caller owns the CRM table).
     admin_tables constant text[] := ARRAY[
         'rep', 'unit', 'membership', 'activity_kind', 'kpi', 'point_rule', 'leaderboard', 'stage',
-        'configuration', 'forecast_adjustment', 'tracked_source', 'opportunity_source'];
+        'configuration', 'forecast_adjustment', 'tracked_source', 'opportunity_source', 'target'];
     levels  text[];
     missing text;
 BEGIN
