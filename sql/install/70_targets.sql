@@ -306,48 +306,6 @@ $$;
 COMMENT ON FUNCTION salesperf.effective_target(text, text, bigint, text, timestamptz) IS
   'Effective target of a KPI for a rep, a unit or the company in the period containing period_start: the explicit target if set; for a unit otherwise the sum of its child units'' effective targets and its member reps'' targets (members at the period''s start); for the company the sum over root units and reps in no unit. NULL when there is nothing to sum.';
 
--- The value of a KPI over whole local days [first_day, last_day], from the
--- counters: what kpi_value() answers for a whole period, cut at a day.
-CREATE FUNCTION salesperf.kpi_value_days(kpi text, scope text, scope_id bigint,
-                                         first_day date, last_day date)
-RETURNS numeric
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-AS $$
-DECLARE
-    k   salesperf.kpi;
-    num numeric;
-    den numeric;
-BEGIN
-    SELECT * INTO k FROM salesperf.kpi x WHERE x.name = kpi_value_days.kpi;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown KPI "%"', kpi USING ERRCODE = '42704', HINT = 'See salesperf.kpi.';
-    END IF;
-    SELECT sum(v.num), sum(v.den)
-      INTO num, den
-      FROM (SELECT c.* FROM salesperf.kpi_counter c
-             WHERE scope = 'rep' AND c.rep_id = scope_id AND c.day >= first_day AND c.day <= last_day
-            UNION ALL
-            SELECT c.*
-              FROM salesperf.unit_tree t JOIN salesperf.kpi_counter c ON c.unit_id = t.descendant_id
-             WHERE scope = 'unit' AND t.ancestor_id = scope_id AND c.day >= first_day AND c.day <= last_day
-            UNION ALL
-            SELECT c.* FROM salesperf.kpi_counter c
-             WHERE scope = 'company' AND c.day >= first_day AND c.day <= last_day) c
-     CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
-                                                   c.kind, c.activities, c.amount, c.points,
-                                                   c.last_at, c.last_amount_at, c.last_point_at) v
-     WHERE v.num IS NOT NULL;
-    IF k.den_measure IS NULL THEN
-        RETURN COALESCE(num, 0);
-    END IF;
-    RETURN num / NULLIF(den, 0);
-END
-$$;
-COMMENT ON FUNCTION salesperf.kpi_value_days(text, text, bigint, date, date) IS
-  'Internal: value of a KPI for a rep, a unit''s subtree or the company over the local days first_day to last_day inclusive, from counters (kpi_value semantics).';
-
 -- Every target in force at a moment, one row per (kpi, scope, scope_id,
 -- period), optionally of one scope (and id).  A rep filter reads only that
 -- rep's targets (index probes); a unit or company filter computes the roll-up
@@ -362,12 +320,20 @@ AS $$
 DECLARE
     want text := targets_at.for_scope;
     id   bigint := targets_at.for_id;
+    st   salesperf.settings;
 BEGIN
+    SELECT * INTO st FROM salesperf.settings;
     RETURN QUERY
     WITH p AS (
-        SELECT n.period, b.period_start, b.period_end, b.first_day, b.end_day
+        SELECT n.period, b.lo AS period_start, b.hi AS period_end,
+               salesperf.local_day(b.lo, st.time_zone) AS first_day,
+               salesperf.local_day(b.hi, st.time_zone) AS end_day
           FROM unnest(ARRAY['day', 'week', 'month', 'quarter', 'year']) AS n(period)
-         CROSS JOIN LATERAL salesperf.target_period(targets_at.at, n.period) b
+         CROSS JOIN LATERAL (
+               SELECT salesperf.calendar_start(targets_at.at, n.period, st.time_zone, st.week_start,
+                                               st.fiscal_year_start_month, st.calendar) AS lo,
+                      salesperf.calendar_end(targets_at.at, n.period, st.time_zone, st.week_start,
+                                             st.fiscal_year_start_month, st.calendar) AS hi) b
     )
     SELECT DISTINCT ON (t.kpi, t.scope_id, p.period)
            t.kpi, 'rep'::text, t.scope_id, p.period, p.period_start, p.period_end, p.first_day, t.value
@@ -379,9 +345,15 @@ BEGIN
     IF want IS NULL OR want <> 'rep' THEN
         RETURN QUERY
         WITH p AS (
-            SELECT n.period, b.period_start, b.period_end, b.first_day, b.end_day
+            SELECT n.period, b.lo AS period_start, b.hi AS period_end,
+                   salesperf.local_day(b.lo, st.time_zone) AS first_day,
+                   salesperf.local_day(b.hi, st.time_zone) AS end_day
               FROM unnest(ARRAY['day', 'week', 'month', 'quarter', 'year']) AS n(period)
-             CROSS JOIN LATERAL salesperf.target_period(targets_at.at, n.period) b
+             CROSS JOIN LATERAL (
+                   SELECT salesperf.calendar_start(targets_at.at, n.period, st.time_zone, st.week_start,
+                                                   st.fiscal_year_start_month, st.calendar) AS lo,
+                          salesperf.calendar_end(targets_at.at, n.period, st.time_zone, st.week_start,
+                                                 st.fiscal_year_start_month, st.calendar) AS hi) b
         ), combo AS (
             SELECT DISTINCT t.kpi, p.period, p.period_start, p.period_end, p.first_day, p.end_day
               FROM p JOIN salesperf.target t
@@ -424,6 +396,52 @@ BEGIN
     today := salesperf.local_day(target_progress_at.at, (SELECT s.time_zone FROM salesperf.settings s));
 
     RETURN QUERY
+    WITH x AS MATERIALIZED (
+        -- Each target with its KPI's value from the period's first day to
+        -- today, from the counters (kpi_value's rule: an empty count or sum
+        -- is 0, an empty avg or a zero denominator NULL).  MATERIALIZED:
+        -- the counters are read once per row, not once per use of actual.
+        SELECT t.kpi, t.scope, t.scope_id, t.period, t.period_start, t.period_end, t.target,
+               k.higher_is_better,
+               k.measure NOT IN ('avg', 'ratio') AS additive,
+               CASE WHEN k.den_measure IS NULL THEN COALESCE(a.num, 0) ELSE a.num / NULLIF(a.den, 0) END AS actual,
+               GREATEST(0, LEAST(1,
+                   EXTRACT(EPOCH FROM target_progress_at.at - t.period_start)
+                   / EXTRACT(EPOCH FROM t.period_end - t.period_start))) AS elapsed
+          FROM salesperf.targets_at(target_progress_at.at, target_progress_at.for_scope,
+                                    target_progress_at.for_id) t
+          JOIN salesperf.kpi k ON k.name = t.kpi
+         CROSS JOIN LATERAL (
+               SELECT sum(v.num) AS num, sum(v.den) AS den
+                 FROM (-- One branch runs: the others are cut by their constant scope test.
+                       SELECT c.* FROM salesperf.kpi_counter c
+                        WHERE t.scope = 'rep' AND c.rep_id = t.scope_id
+                          AND c.day >= t.first_day AND c.day <= today
+                       UNION ALL
+                       SELECT c.*
+                         FROM salesperf.unit_tree u JOIN salesperf.kpi_counter c ON c.unit_id = u.descendant_id
+                        WHERE t.scope = 'unit' AND u.ancestor_id = t.scope_id
+                          AND c.day >= t.first_day AND c.day <= today
+                       UNION ALL
+                       SELECT c.* FROM salesperf.kpi_counter c
+                        WHERE t.scope = 'company' AND c.day >= t.first_day AND c.day <= today) c
+                CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
+                                                              c.kind, c.activities, c.amount, c.points,
+                                                              c.last_at, c.last_amount_at, c.last_point_at) v
+                WHERE v.num IS NOT NULL) a
+    ), r AS MATERIALIZED (
+        SELECT x.*,
+               CASE x.scope WHEN 'rep' THEN (SELECT rp.name FROM salesperf.rep rp WHERE rp.rep_id = x.scope_id)
+                             WHEN 'unit' THEN (SELECT u.name FROM salesperf.unit u WHERE u.unit_id = x.scope_id)
+                             ELSE 'company' END AS name,
+               -- A rate (avg, ratio) does not accrue over the period: its
+               -- pace is its value so far.
+               CASE WHEN x.additive THEN x.target * x.elapsed ELSE x.target END AS expected,
+               CASE WHEN x.elapsed = 0 THEN NULL
+                    WHEN x.additive THEN x.actual / x.elapsed
+                    ELSE x.actual END AS projected
+          FROM x
+    )
     SELECT r.kpi, r.scope, r.scope_id, r.name, r.period, r.period_start, r.period_end, r.target, r.actual,
            trim_scale(r.actual / NULLIF(r.target, 0)),
            trim_scale(r.elapsed), trim_scale(r.expected), trim_scale(r.projected),
@@ -444,27 +462,7 @@ BEGIN
                     WHEN 0.8 * r.projected <= r.target THEN 'behind'
                     ELSE 'at_risk' END
            END
-      FROM (SELECT x.*, k.higher_is_better,
-                   k.measure NOT IN ('avg', 'ratio') AS additive,
-                   -- A rate (avg, ratio) does not accrue over the period: its
-                   -- pace is its value so far.
-                   CASE WHEN k.measure IN ('avg', 'ratio') THEN x.target
-                        ELSE x.target * x.elapsed END AS expected,
-                   CASE WHEN x.elapsed = 0 THEN NULL
-                        WHEN k.measure IN ('avg', 'ratio') THEN x.actual
-                        ELSE x.actual / x.elapsed END AS projected
-              FROM (SELECT t.kpi, t.scope, t.scope_id,
-                           CASE t.scope WHEN 'rep' THEN (SELECT rp.name FROM salesperf.rep rp WHERE rp.rep_id = t.scope_id)
-                                        WHEN 'unit' THEN (SELECT u.name FROM salesperf.unit u WHERE u.unit_id = t.scope_id)
-                                        ELSE 'company' END AS name,
-                           t.period, t.period_start, t.period_end, t.target,
-                           salesperf.kpi_value_days(t.kpi, t.scope, t.scope_id, t.first_day, today) AS actual,
-                           GREATEST(0, LEAST(1,
-                               EXTRACT(EPOCH FROM target_progress_at.at - t.period_start)
-                               / EXTRACT(EPOCH FROM t.period_end - t.period_start))) AS elapsed
-                      FROM salesperf.targets_at(target_progress_at.at, target_progress_at.for_scope,
-                                                target_progress_at.for_id) t) x
-              JOIN salesperf.kpi k ON k.name = x.kpi) r
+      FROM r
      ORDER BY r.kpi, array_position(ARRAY['day', 'week', 'month', 'quarter', 'year'], r.period),
               array_position(ARRAY['company', 'unit', 'rep'], r.scope), r.scope_id;
 END

@@ -107,7 +107,6 @@ DECLARE
         'forecast', 'cumulative_forecast',
         -- targets: the read API and what target_progress and forecast() call.
         'target_progress_at', 'effective_target', 'targets_at', 'target_tree', 'target_period',
-        'kpi_value_days',
         'sales_velocity', 'sales_velocity_detail', 'weighted_pipeline', 'forecast_summary',
         'forecast_quantiles', 'kpi_score'];
     -- writer (a CRM backend): the ledger and the opportunities, and what the
