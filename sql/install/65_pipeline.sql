@@ -847,6 +847,14 @@ BEGIN
                   WHERE t1.ancestor_id = t.ancestor_id AND t1.depth > 0
                     AND t2.descendant_id = a.unit_id AND t2.depth > 0)
          GROUP BY t.ancestor_id
+    ), goal AS (
+        -- Each unit's effective revenue target for the period (explicit, or
+        -- rolled up from the units and reps below it: see 70_targets.sql).
+        SELECT g.scope_id AS unit_id, g.target
+          FROM salesperf.target_period(forecast.at, forecast.period) b
+         CROSS JOIN LATERAL salesperf.target_tree('revenue', forecast.period, b.period_start,
+                                                  b.first_day, b.end_day) g
+         WHERE g.scope = 'unit'
     ), tree AS (
         SELECT u.unit_id, u.name,
                ARRAY(SELECT x.ancestor_id FROM salesperf.unit_tree x
@@ -858,17 +866,18 @@ BEGIN
            COALESCE((r.f).best_case, 0), COALESCE((r.f).pipeline, 0),
            COALESCE(r.w, 0),
            COALESCE((r.f).commit_forecast, 0), COALESCE((r.f).best_case_forecast, 0),
-           NULL::numeric,
+           go.target,
            COALESCE(a.commit, COALESCE((r.f).commit_forecast, 0) + COALESCE(ad.delta, 0))
       FROM tree tr
       LEFT JOIN rolled r ON r.unit_id = tr.unit_id
       LEFT JOIN adj a ON a.unit_id = tr.unit_id
       LEFT JOIN adj_delta ad ON ad.unit_id = tr.unit_id
+      LEFT JOIN goal go ON go.unit_id = tr.unit_id
      ORDER BY tr.path;
 END
 $$;
 COMMENT ON FUNCTION salesperf.forecast(text, timestamptz) IS
-  'Forecast roll-up for the period containing `at`, one row per unit in tree pre-order (depth = distance from the root; each unit = its whole subtree by today''s org chart): amounts per category, probability-weighted total, cumulative commit and best-case forecasts, target (NULL until revenue targets exist; it will read them) and the commit after managers'' adjustments.';
+  'Forecast roll-up for the period containing `at`, one row per unit in tree pre-order (depth = distance from the root; each unit = its whole subtree by today''s org chart): amounts per category, probability-weighted total, cumulative commit and best-case forecasts, target (the unit''s effective revenue target for the period: explicit, else rolled up from the units and reps below; NULL when none) and the commit after managers'' adjustments.';
 
 CREATE FUNCTION salesperf.cumulative_forecast(months integer DEFAULT 6, at timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (month date, won numeric, weighted numeric, cumulative numeric)

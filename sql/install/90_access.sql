@@ -115,6 +115,8 @@ DECLARE
     reader_functions constant text[] := ARRAY[
         'unit_of', 'kpi_value', 'kpi_contribution', 'rule_points', 'has_capped_rule', 'forecast_deals',
         'forecast', 'cumulative_forecast',
+        -- targets: the read API and what target_progress and forecast() call.
+        'target_progress_at', 'effective_target', 'targets_at', 'target_tree', 'target_period',
         'sales_velocity', 'sales_velocity_detail', 'weighted_pipeline', 'forecast_summary',
         'forecast_quantiles', 'kpi_score',
         -- contests, rewards and the achievement board (the views and what they call)
@@ -139,7 +141,7 @@ DECLARE
         'configure', 'define_kpi', 'create_leaderboard', 'assign', 'recompute', 'set_stage',
         'adjust_forecast', 'snapshot_forecast', 'track', 'untrack', 'check_track',
         'track_backfill', 'tracked_row_changed', 'track_opportunities', 'untrack_opportunities',
-        'opportunity_source_changed',
+        'opportunity_source_changed', 'set_target',
         'create_contest', 'finalize_contests', 'grant_reward', 'set_grant_status',
         -- assign() locks the rep's row first; an admin may update rep rows anyway.
         'lock_reps'];
@@ -149,7 +151,7 @@ DECLARE
     admin_tables constant text[] := ARRAY[
         'rep', 'unit', 'membership', 'activity_kind', 'kpi', 'point_rule', 'leaderboard', 'stage',
         'configuration', 'forecast_adjustment', 'tracked_source', 'opportunity_source',
-        'badge', 'badge_rule', 'reward'];
+        'badge', 'badge_rule', 'reward', 'target'];
     levels  text[];
     missing text;
 BEGIN
