@@ -346,7 +346,6 @@ BEGIN
     -- Badge awards are history: nothing is revoked; any the ledger shows
     -- earned but missing is added.
     PERFORM salesperf.award_badges(NULL, NULL);
-    PERFORM salesperf.rebuild_podium();
 END
 $$;
 COMMENT ON FUNCTION salesperf.recompute() IS

@@ -2,8 +2,9 @@
 # NOTIFY salesperf: a listening session receives one JSON message per badge
 # awarded, only when the awarding transaction commits, and never twice for
 # the same award (crossing the threshold again in the period, or a
-# recompute(), sends nothing); and one 'entered_top3' message when a rep
-# enters the top 3 of a running rep board, again only after dropping out.
+# recompute(), sends nothing); and one 'entered_top3' message when a write
+# takes a rep into the top 3 of a running rep board, again only after a
+# write found the rep outside it.
 # A listener in its own session, writers in others, as a CRM dashboard
 # would see them.
 set -euo pipefail
@@ -49,7 +50,8 @@ wait "$listener" || true
 
 # The podium of a running board: Ada, Bo and Cy enter the top 3 (three
 # messages), Di passes Cy (one more; a rolled-back attempt sends nothing),
-# and when Ada catches up Cy ranks 4th and leaves the podium.
+# Ada catches up (already in: nothing); Cy's next write finds her 4th and
+# clears her mark; three meetings take her back in (a fifth message).
 q >/dev/null <<'SQL'
 INSERT INTO salesperf.rep (rep_id, name) VALUES (3, 'Cy'), (4, 'Di');
 SELECT salesperf.create_leaderboard('Points now', 'points', period => 'all');
@@ -76,13 +78,21 @@ q -c "SELECT salesperf.record(4, 'meeting', 1, now()), salesperf.record(4, 'meet
              salesperf.record(4, 'meeting', 1, now())" >/dev/null                        # Di 30: in; nobody out
 q -c "SELECT salesperf.record(1, 'meeting', 1, now()), salesperf.record(1, 'meeting', 1, now())" >/dev/null
                                                                                           # Ada 30: already in
+q -c "SELECT salesperf.record(3, 'email', 1, now())" >/dev/null                          # Cy 10, 4th: out
+podium_mid=$(q -c "SELECT string_agg(participant_id::text, ',' ORDER BY participant_id) FROM salesperf.board_podium")
+q -c "SELECT salesperf.record(3, 'meeting', 1, now()), salesperf.record(3, 'meeting', 1, now()),
+             salesperf.record(3, 'meeting', 1, now())" >/dev/null                        # Cy 40: back in
 wait "$listener" || true
 top3=$(grep 'Asynchronous notification "salesperf"' "$work/podium.out" | grep -c '"event" : "entered_top3"' || true)
 di=$(grep 'Asynchronous notification "salesperf"' "$work/podium.out" | grep '"entered_top3"' | grep -c '"rep" : "Di"' || true)
 podium=$(q -c "SELECT string_agg(participant_id::text, ',' ORDER BY participant_id) FROM salesperf.board_podium")
-[ "$top3" -eq 4 ] && [ "$di" -eq 1 ] || { cat "$work/podium.out" >&2; fail "expected 4 entered_top3 messages (one for Di), got $top3 ($di for Di)"; }
-# Ada 30, Di 30, Bo 20 rank 1, 1, 3; Cy 10 ranks 4th and has left the podium.
-[ "$podium" = "1,2,4" ] || fail "expected the podium 1,2,4, found $podium"
+cy=$(grep 'Asynchronous notification "salesperf"' "$work/podium.out" | grep '"entered_top3"' | grep -c '"rep" : "Cy"' || true)
+[ "$top3" -eq 5 ] && [ "$di" -eq 1 ] && [ "$cy" -eq 2 ] \
+  || { cat "$work/podium.out" >&2; fail "expected 5 entered_top3 messages (one for Di, two for Cy), got $top3 ($di for Di, $cy for Cy)"; }
+# Ada 30, Di 30, Bo 20 rank 1, 1, 3: Cy's write at 10 (4th) cleared her mark.
+[ "$podium_mid" = "1,2,4" ] || fail "expected the marks 1,2,4 once Cy was 4th, found $podium_mid"
+# Cy 40 first: all four marked (Bo, at 20 now 4th, keeps his mark until his next write).
+[ "$podium" = "1,2,3,4" ] || fail "expected the marks 1,2,3,4 at the end, found $podium"
 
 got=$(grep -c 'Asynchronous notification "salesperf"' "$work/listener.out" || true)
 badge=$(grep 'Asynchronous notification "salesperf"' "$work/listener.out" | grep -c '"event" : "badge_awarded"' || true)
@@ -91,4 +101,23 @@ awards=$(q -c "SELECT count(*) FROM salesperf.badge_award")
 [ "$got" -eq 1 ] || { cat "$work/listener.out" >&2; fail "expected 1 notification, got $got"; }
 [ "$badge" -eq 1 ] && [ "$ada" -eq 1 ] || { cat "$work/listener.out" >&2; fail "the notification is not Ada's badge_awarded"; }
 [ "$awards" -eq 1 ] || fail "expected 1 award, found $awards"
-echo "$name: ok: 1 notification (badge_awarded, rep 1) for 1 award; none for the rolled-back crossing, the re-crossing or recompute(); 4 entered_top3, none rolled back, podium 1,2,4"
+# A rep target: Ada's 5 e-mails this month; the write that reaches it is
+# announced once, later ones are not.
+q -c "SELECT salesperf.set_target('emails', 'rep', 1, 'month', now(), 5)" >/dev/null
+psql -X -q -d "$db" >"$work/target.out" 2>&1 <<'SQL' &
+LISTEN salesperf;
+SELECT pg_sleep(1);
+SELECT pg_sleep(1);
+SELECT pg_sleep(1);
+SQL
+listener=$!
+background_pids+=("$listener")
+sleep 0.5
+q -c "SELECT salesperf.record(1, 'email', 1, now()) FROM generate_series(1, 4)" >/dev/null   # 4 of 5
+q -c "SELECT salesperf.record(1, 'email', 1, now())" >/dev/null                            # 5: achieved
+q -c "SELECT salesperf.record(1, 'email', 1, now())" >/dev/null                            # 6: already
+wait "$listener" || true
+achieved=$(grep 'Asynchronous notification "salesperf"' "$work/target.out" | grep -c '"event" : "target_achieved"' || true)
+[ "$achieved" -eq 1 ] || { cat "$work/target.out" >&2; fail "expected 1 target_achieved message, got $achieved"; }
+
+echo "$name: ok: 1 notification (badge_awarded, rep 1) for 1 award; none for the rolled-back crossing, the re-crossing or recompute(); 5 entered_top3 (Cy twice), none rolled back; 1 target_achieved"
