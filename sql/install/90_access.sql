@@ -113,7 +113,7 @@ DECLARE
     -- reader (BI): SELECT on every table and view, plus the read API and
     -- every function a view or an invoker's read function calls.
     reader_functions constant text[] := ARRAY[
-        'unit_of', 'kpi_value', 'kpi_contribution', 'rule_points', 'has_capped_rule', 'forecast_deals',
+        'unit_of', 'kpi_value', 'kpi_contribution', 'scorecard_ranking', 'rule_points', 'has_capped_rule', 'forecast_deals',
         'forecast', 'cumulative_forecast',
         -- targets: the read API and what target_progress and forecast() call.
         'target_progress_at', 'effective_target', 'targets_at', 'target_tree', 'target_period',
@@ -151,7 +151,7 @@ DECLARE
     admin_tables constant text[] := ARRAY[
         'rep', 'unit', 'membership', 'activity_kind', 'kpi', 'point_rule', 'leaderboard', 'stage',
         'configuration', 'forecast_adjustment', 'tracked_source', 'opportunity_source',
-        'badge', 'badge_rule', 'reward', 'target'];
+        'badge', 'badge_rule', 'reward', 'target', 'scorecard'];
     levels  text[];
     missing text;
 BEGIN
