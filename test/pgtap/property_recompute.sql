@@ -8,7 +8,9 @@
 -- For each seed a driver sets a time zone, builds a small company (units on
 -- three levels, twelve reps, memberships, point rules with and without
 -- daily caps and validity ranges, three badge rules (a day, a week and a
--- month, one on a ratio), ten leaderboards, two of them on ratio
+-- month, one on a ratio), two contests (one over a window that starts and
+-- ends mid-day, one finalized at the end of the seed), rep and unit
+-- targets, ten leaderboards, two of them on ratio
 -- KPIs over points), then applies a fixed number of random batches of
 -- operations: record() with and without idempotency keys, bulk
 -- INSERT ... SELECT, updates and deletes of single activities and of many,
@@ -256,6 +258,20 @@ BEGIN
 
     -- Badge rules ride on the same counters (their awards are compared with
     -- what recompute() finds earned, see prop.compare).
+    -- A contest over a window that starts and ends mid-day (partial days
+    -- read from the ledger), another that is finalized at the end of the
+    -- seed, and rep and unit targets (read through target_progress_at).
+    INSERT INTO salesperf.reward (name, kind, value) VALUES ('prop dinner', 'gift', 80);
+    PERFORM salesperf.create_contest('prop sprint', 'points',
+                                     prop.day_start(c.first_day + 10, tz) + interval '13 hours',
+                                     prop.day_start(c.first_day + 70, tz) + interval '9 hours');
+    PERFORM salesperf.create_contest('prop calls', 'calls', prop.day_start(c.first_day, tz),
+                                     prop.day_start(c.first_day + 30, tz),
+                                     prizes => '[{"rank_from":1,"bonus_points":5,"reward":"prop dinner"}]');
+    PERFORM salesperf.set_target('calls', 'rep', r, 'month', prop.day_start(c.first_day + 40, tz), 5 + r)
+       FROM generate_series(1, 12) r;
+    PERFORM salesperf.set_target('points', 'unit', 100, 'month', prop.day_start(c.first_day + 40, tz), 100);
+
     INSERT INTO salesperf.badge (name) VALUES ('three calls'), ('forty points'), ('half converted');
     INSERT INTO salesperf.badge_rule (badge, metric, threshold, period) VALUES
         ('three calls', 'calls', 3, 'day'), ('forty points', 'points', 40, 'week'),
@@ -928,7 +944,15 @@ LANGUAGE sql STABLE AS $$
                       UNION ALL SELECT u.unit_id FROM salesperf.unit u WHERE b.participant = 'unit') x(p),
              LATERAL salesperf.leaderboard_rank(b.name, p, t) f
       UNION ALL
-      SELECT format('kpi %s', g::text) FROM prop.kpi_grid(ats[2:2]) g)
+      SELECT format('kpi %s', g::text) FROM prop.kpi_grid(ats[2:2]) g
+      UNION ALL
+      SELECT format('contest %s: %s', k.name, f::text)
+        FROM salesperf.contest k, LATERAL salesperf.contest_standings(k.name) f
+      UNION ALL
+      SELECT format('frozen %s', x::text) FROM salesperf.contest_result x
+      UNION ALL
+      SELECT format('target at %s: %s', t, p::text)
+        FROM unnest(ats) t, LATERAL salesperf.target_progress_at(t) p)
 $$;
 
 -- ----------------------------------------------------------------- driver
@@ -1028,6 +1052,9 @@ BEGIN
         SELECT k.failures, 'at the end of the seed: ' || k.first INTO kpi_bad, kpi_first FROM prop.kpi_check(ats) k;
         SELECT k.failures, 'at the end of the seed: ' || k.first INTO board_bad, board_first FROM prop.board_check(ats) k;
 
+        -- Freeze the contest that has ended: its results must survive the
+        -- recompute() below unchanged, like every other read.
+        PERFORM salesperf.finalize_contests(prop.day_start(first_day + 35, tz));
         before := prop.reads(ats);
         PERFORM salesperf.recompute();
         after := prop.reads(ats);
