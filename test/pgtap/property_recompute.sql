@@ -34,7 +34,8 @@
 --   * every board is checked against the same oracle (scores, competition
 --     ranks, lower-is-better metrics, ties listed by who reached the score
 --     first, nobody who scored missing);
---   * leaderboard_top / leaderboard_rank / kpi_value answer the same before
+--   * leaderboard_top / leaderboard_rank / kpi_value, contest standings,
+--     frozen contest results and target progress answer the same before
 --     and after a real recompute().
 --
 -- Seeds run in UTC and New York (autumn 2026, the fall-back night), and in
