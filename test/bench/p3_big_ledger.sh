@@ -133,6 +133,18 @@ result "P7 kpi_value('calls', 'rep', r, 'month'), $label" "$(calc "$kpi" 3) ms" 
        "$(calc "$alt_kpi" 3) ms (COUNT(*) over the ledger, index on rep_id, occurred_at)" \
        "$(faster "$alt_kpi" "$kpi")" "< 1 ms from counters"
 
+# P7 also covers target_progress for one rep: a calls target for every rep
+# this month, read against the same COUNT(*) alternative plus the target.
+q "$db" >/dev/null <<SQL
+SELECT salesperf.set_target('calls', 'rep', r, 'month', '$at', 40) FROM generate_series(1, $reps) r;
+SQL
+tp=$(median_ms "SELECT * FROM salesperf.target_progress_at('$at', 'rep', $rep_of_run)" "$p7_runs")
+alt_tp=$(median_ms "SELECT count(*), count(*) / 40.0 FROM salesperf.activity
+                     WHERE rep_id = $rep_of_run AND kind = 'call' AND occurred_at >= '$m0' AND occurred_at < '$at'" "$p7_runs")
+result "P7 target_progress_at(at, 'rep', r), one monthly target, $label" "$(calc "$tp" 3) ms" \
+       "$(calc "$alt_tp" 3) ms (COUNT(*) to date over the ledger ÷ target)" \
+       "$(faster "$alt_tp" "$tp")" "< 1 ms from counters"
+
 # ---- P6 ---------------------------------------------------------------------
 say "P6: recompute() of $(human "$loaded") activities"
 q "$db" >/dev/null <<'SQL'
