@@ -106,7 +106,9 @@ DECLARE
         'unit_of', 'kpi_value', 'kpi_contribution', 'rule_points', 'has_capped_rule', 'forecast_deals',
         'forecast', 'cumulative_forecast',
         'sales_velocity', 'sales_velocity_detail', 'weighted_pipeline', 'forecast_summary',
-        'forecast_quantiles', 'kpi_score'];
+        'forecast_quantiles', 'kpi_score',
+        -- reports (72_reports.sql): the views kpi_report and scoreboard call these
+        'sparkline', 'kpi_report_at', 'scoreboard_at'];
     -- writer (a CRM backend): the ledger and the opportunities, and what the
     -- invoker's code on those paths reads (record(), upsert_opportunity(),
     -- the triggers on tracked CRM tables).  A 'bonus' activity is ledger
