@@ -50,7 +50,7 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
-    trend_periods constant integer := 8;
+    trend_periods constant integer := 8;   -- v0 .. v7 in the query below
     s        salesperf.settings;
     today    date;
     periods  text[];
@@ -202,40 +202,47 @@ BEGIN
         SELECT 'rep', b.rep_id, b.period, b.idx, b.kind, b.activities, b.amount, b.points
           FROM by_rep b
     ), parts AS (
+        -- The KPI per scope, period and span (a ratio from its summed parts).
         SELECT x.scope, x.scope_id, x.period, x.idx, k.name AS kpi,
-               sum(v.num) AS num, sum(v.den) AS den
+               CASE WHEN k.den_measure IS NULL THEN sum(v.num)
+                    ELSE sum(v.num) / NULLIF(sum(v.den), 0) END AS value
           FROM sums x
          CROSS JOIN k
          CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
                                                        x.kind, x.activities, x.amount, x.points,
                                                        NULL, NULL, NULL) v
          WHERE v.num IS NOT NULL
-         GROUP BY x.scope, x.scope_id, x.period, x.idx, k.name
-    ), grid AS (
-        -- Every reported (scope, period, KPI, span), with or without counters:
-        -- an empty count or sum is 0, an empty avg or ratio NULL.
-        SELECT w.scope, w.scope_id, w.name, w.scope_order, sp.period, sp.idx, sp.period_start, k.name AS kpi,
-               CASE WHEN k.den_measure IS NULL THEN COALESCE(pt.num, 0)
-                    ELSE pt.num / NULLIF(pt.den, 0) END AS value
-          FROM who w
-          JOIN span sp ON sp.period = ANY (w.for_periods)
-         CROSS JOIN k
-          LEFT JOIN parts pt
-                 ON pt.scope = w.scope AND pt.scope_id IS NOT DISTINCT FROM w.scope_id
-                AND pt.period = sp.period AND pt.idx = sp.idx AND pt.kpi = k.name
+         GROUP BY x.scope, x.scope_id, x.period, x.idx, k.name, k.den_measure
+    ), spans AS (
+        -- The eight spans side by side: v0 is the current period, v7 the oldest.
+        SELECT pt.scope, pt.scope_id, pt.period, pt.kpi,
+               min(pt.value) FILTER (WHERE pt.idx = 0) AS v0, min(pt.value) FILTER (WHERE pt.idx = 1) AS v1,
+               min(pt.value) FILTER (WHERE pt.idx = 2) AS v2, min(pt.value) FILTER (WHERE pt.idx = 3) AS v3,
+               min(pt.value) FILTER (WHERE pt.idx = 4) AS v4, min(pt.value) FILTER (WHERE pt.idx = 5) AS v5,
+               min(pt.value) FILTER (WHERE pt.idx = 6) AS v6, min(pt.value) FILTER (WHERE pt.idx = 7) AS v7
+          FROM parts pt
+         GROUP BY pt.scope, pt.scope_id, pt.period, pt.kpi
     )
-    SELECT g.kpi, g.period,
-           min(g.period_start) FILTER (WHERE g.idx = 0),
-           g.scope, g.scope_id, g.name,
-           min(g.value) FILTER (WHERE g.idx = 0),
-           min(g.value) FILTER (WHERE g.idx = 1),
-           round((min(g.value) FILTER (WHERE g.idx = 0) - min(g.value) FILTER (WHERE g.idx = 1))
-                 / NULLIF(abs(min(g.value) FILTER (WHERE g.idx = 1)), 0) * 100, 2),
-           salesperf.sparkline(array_agg(g.value::double precision ORDER BY g.idx DESC))
-      FROM grid g
-     GROUP BY g.kpi, g.period, g.scope, g.scope_id, g.name, g.scope_order
-     ORDER BY g.kpi, array_position(ARRAY['day', 'week', 'month', 'quarter', 'year'], g.period),
-              g.scope_order, g.scope_id;
+    -- Every reported (scope, period, KPI), with or without counters: an
+    -- empty count or sum is 0, an empty avg or ratio NULL.
+    SELECT k.name, sp.period, sp.period_start, w.scope, w.scope_id, w.name,
+           c.v0, c.v1,
+           round((c.v0 - c.v1) / NULLIF(abs(c.v1), 0) * 100, 2),
+           salesperf.sparkline(ARRAY[c.v7, c.v6, c.v5, c.v4, c.v3, c.v2, c.v1, c.v0]::double precision[])
+      FROM who w
+      JOIN span sp ON sp.idx = 0 AND sp.period = ANY (w.for_periods)
+     CROSS JOIN k
+      -- (the company's NULL id as 0: hashable, and no unit or rep is a company)
+      LEFT JOIN spans x
+             ON x.scope = w.scope AND COALESCE(x.scope_id, 0) = COALESCE(w.scope_id, 0)
+            AND x.period = sp.period AND x.kpi = k.name
+     CROSS JOIN LATERAL (SELECT CASE WHEN k.den_measure IS NULL THEN 0::numeric END AS empty) e
+     CROSS JOIN LATERAL (SELECT COALESCE(x.v0, e.empty) AS v0, COALESCE(x.v1, e.empty) AS v1,
+                                COALESCE(x.v2, e.empty) AS v2, COALESCE(x.v3, e.empty) AS v3,
+                                COALESCE(x.v4, e.empty) AS v4, COALESCE(x.v5, e.empty) AS v5,
+                                COALESCE(x.v6, e.empty) AS v6, COALESCE(x.v7, e.empty) AS v7) c
+     ORDER BY k.name, array_position(ARRAY['day', 'week', 'month', 'quarter', 'year'], sp.period),
+              w.scope_order, w.scope_id;
 END
 $$;
 COMMENT ON FUNCTION salesperf.kpi_report_at(timestamptz, text, text, bigint, text) IS
