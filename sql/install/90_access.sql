@@ -121,7 +121,9 @@ DECLARE
         'forecast_quantiles', 'kpi_score',
         -- contests, rewards and the achievement board (the views and what they call)
         'contest_standings', 'contest_named', 'contest_live', 'contest_contribution',
-        'contest_prize_recipients', 'achievement_board_at'];
+        'contest_prize_recipients', 'achievement_board_at',
+        -- reports (72_reports.sql): the views kpi_report and scoreboard call these
+        'sparkline', 'kpi_report_at', 'scoreboard_at'];
     -- writer (a CRM backend): the ledger and the opportunities, and what the
     -- invoker's code on those paths reads (record(), upsert_opportunity(),
     -- the triggers on tracked CRM tables).  A 'bonus' activity is ledger
