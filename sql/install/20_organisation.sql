@@ -55,6 +55,9 @@ WITH RECURSIVE closure AS (
 SELECT closure.ancestor_id, closure.descendant_id, closure.depth FROM closure;
 COMMENT ON VIEW salesperf.unit_closure IS
   'Internal: the unit tree''s closure computed from salesperf.unit (salesperf.unit_tree keeps it materialized).';
+COMMENT ON COLUMN salesperf.unit_closure.ancestor_id IS 'A unit.';
+COMMENT ON COLUMN salesperf.unit_closure.descendant_id IS 'A unit in its subtree (itself included).';
+COMMENT ON COLUMN salesperf.unit_closure.depth IS 'Levels between them (0 for the unit itself).';
 
 -- Rebuild the closure from the unit table: statement-level, so it does not
 -- matter in which order a statement (or a restore's COPY) writes units, and

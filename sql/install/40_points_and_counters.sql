@@ -100,6 +100,14 @@ SELECT a.activity_id,
         WHERE c.activity_id = a.activity_id) capped;
 COMMENT ON VIEW salesperf.scored_activity IS
   'Every activity with the unit it counts for, its local day and the points it earned (all rules, caps and bonus).';
+COMMENT ON COLUMN salesperf.scored_activity.activity_id IS 'The activity (salesperf.activity).';
+COMMENT ON COLUMN salesperf.scored_activity.rep_id IS 'Rep who did it.';
+COMMENT ON COLUMN salesperf.scored_activity.unit_id IS 'Unit the rep belonged to at occurred_at (NULL: none).';
+COMMENT ON COLUMN salesperf.scored_activity.day IS 'Local date of occurred_at in the configured time zone.';
+COMMENT ON COLUMN salesperf.scored_activity.kind IS 'Activity kind.';
+COMMENT ON COLUMN salesperf.scored_activity.amount IS 'Amount recorded.';
+COMMENT ON COLUMN salesperf.scored_activity.occurred_at IS 'When it happened.';
+COMMENT ON COLUMN salesperf.scored_activity.points IS 'Points earned from every rule in force (capped rules after their daily cap) and, for bonus, its amount.';
 
 -- Re-derive capped awards and counters of the given (rep, local day) pairs
 -- from the ledger.  Callers lock the reps first (see lock_reps) and refresh

@@ -110,6 +110,14 @@ SELECT b.board_id, c.rep_id, c.day, p.participant_id,
  WHERE v.num IS NOT NULL AND p.participant_id IS NOT NULL;
 COMMENT ON VIEW salesperf.board_contribution IS
   'Internal: what each KPI counter row adds to each leaderboard it counts on, and for which participant.';
+COMMENT ON COLUMN salesperf.board_contribution.board_id IS 'Leaderboard.';
+COMMENT ON COLUMN salesperf.board_contribution.rep_id IS 'Rep of the counter row (the contributor).';
+COMMENT ON COLUMN salesperf.board_contribution.day IS 'Local day of the counter row.';
+COMMENT ON COLUMN salesperf.board_contribution.participant_id IS 'Participant it counts for: the rep, or the unit on a unit board.';
+COMMENT ON COLUMN salesperf.board_contribution.direction IS '1 when a higher score is better, -1 when lower is.';
+COMMENT ON COLUMN salesperf.board_contribution.num IS 'What it adds to the metric''s numerator.';
+COMMENT ON COLUMN salesperf.board_contribution.den IS 'What it adds to the denominator (NULL for metrics without one).';
+COMMENT ON COLUMN salesperf.board_contribution.at IS 'Latest moment one of its activities changed what it adds.';
 
 -- Every board's standings as the counters say they should be: each counter
 -- row feeds the period of its local day (period starts computed once per
@@ -131,6 +139,14 @@ SELECT bc.board_id, pm.ps AS period_start, bc.participant_id, bc.rep_id AS contr
 HAVING pg_catalog.max(bc.at) IS NOT NULL;
 COMMENT ON VIEW salesperf.computed_standing IS
   'Internal: every leaderboard''s standings computed from the KPI counters (what salesperf.standing must hold).';
+COMMENT ON COLUMN salesperf.computed_standing.board_id IS 'Leaderboard.';
+COMMENT ON COLUMN salesperf.computed_standing.period_start IS 'Start of the board period.';
+COMMENT ON COLUMN salesperf.computed_standing.participant_id IS 'Rep or unit ranked.';
+COMMENT ON COLUMN salesperf.computed_standing.contributor_id IS 'Rep whose activities these are.';
+COMMENT ON COLUMN salesperf.computed_standing.num IS 'Numerator (or whole value) of the metric.';
+COMMENT ON COLUMN salesperf.computed_standing.den IS 'Denominator for avg and ratio metrics.';
+COMMENT ON COLUMN salesperf.computed_standing.direction IS '1 when a higher score is better, -1 when lower is.';
+COMMENT ON COLUMN salesperf.computed_standing.reached_at IS 'occurred_at of the last activity that changed the score in the period.';
 
 -- The (board, rep, period) standings that the given (rep, local day) pairs
 -- feed, with the period's local day bounds.
