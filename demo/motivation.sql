@@ -24,7 +24,7 @@ SELECT c.at AS now_at,
 CREATE FUNCTION demo.figure(value numeric) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-  SELECT lpad(f, greatest(11, length(f)))
+  SELECT lpad(f, greatest(13, length(f)))
     FROM (SELECT COALESCE(to_char(round(value), 'FM999G999G999G999G990'), '') AS f) x
 $$;
 COMMENT ON FUNCTION demo.figure(numeric) IS

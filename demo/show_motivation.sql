@@ -196,7 +196,7 @@ SELECT to_regprocedure('salesperf.scoreboard_at(timestamptz)') IS NOT NULL AS ha
 \echo '═══ Scoreboard — today, this week, this month, with the points trend ═══'
 \if :has_scoreboard_columns
 SELECT s.unit AS team, s.name AS rep, round(s.calls_today) AS "calls today",
-       to_char(s.revenue_month, 'FM9G999G990') AS "revenue (month)",
+       demo.figure(s.revenue_month) AS "revenue (month)",
        demo.points(s.points_today) AS "pts today", demo.points(s.points_week) AS "pts week",
        demo.points(s.points_month) AS "pts month", s.points_trend AS trend
   FROM salesperf.scoreboard_at(:'at') s
