@@ -120,6 +120,22 @@ SELECT salesperf.create_leaderboard('Team points this month', participant => 'un
 SELECT salesperf.create_leaderboard('Revenue this quarter', metric => 'revenue', period => 'quarter');
 SELECT salesperf.create_leaderboard('Calls this week', metric => 'calls', period => 'week');
 
+-- Badges, set up before any work is recorded: salesperf awards each one in
+-- the write that takes a rep over the threshold, as the history arrives.
+-- Sprint champion has no rule: it is the prize of a contest
+-- (demo/motivation.sql).
+INSERT INTO salesperf.badge (name, description, tier) VALUES
+  ('Dialer',           '20 calls in a day',                   'bronze'),
+  ('Road warrior',     '4 customer visits in a week',         'bronze'),
+  ('Closer',           '4 deals won in a week',               'silver'),
+  ('Rainmaker',        '100,000 € of deals won in a month',   'gold'),
+  ('Sprint champion',  'Won a weekly revenue sprint',         'gold');
+INSERT INTO salesperf.badge_rule (badge, metric, threshold, period) VALUES
+  ('Dialer',       'calls',     20,     'day'),
+  ('Road warrior', 'visits',    4,      'week'),
+  ('Closer',       'deals_won', 4,      'week'),
+  ('Rainmaker',    'revenue',   100000, 'month');
+
 -- Each rep has a personal skill, a form that changes from month to month
 -- (so the boards move), and works in the team's time zone.
 CREATE TEMP TABLE demo_rep AS
@@ -185,11 +201,26 @@ SELECT f.rep_id, f.kind,
  CROSS JOIN LATERAL generate_series(1, f.how_many) AS n
  CROSS JOIN (SELECT greatest(:'now_at'::timestamptz - interval '40 minutes', :'day_start'::timestamptz) AS lo) w;
 
-INSERT INTO salesperf.activity (rep_id, kind, amount, occurred_at, source)
-SELECT w.rep_id, w.kind, w.amount, w.occurred_at, 'demo'
+-- Recorded a day at a time, as a CRM would have sent them: badges are
+-- awarded by the write of the day a rep crossed the threshold, with the
+-- value reached by the end of that day.
+CREATE TEMP TABLE demo_load AS
+SELECT w.rep_id, w.kind, w.amount, w.occurred_at, (w.occurred_at AT TIME ZONE 'Europe/Paris')::date AS day
   FROM demo_work w
- WHERE w.occurred_at >= :'history_start' AND w.occurred_at <= :'now_at'
- ORDER BY w.occurred_at, w.rep_id, w.kind;
+ WHERE w.occurred_at >= :'history_start' AND w.occurred_at <= :'now_at';
+DO $$
+DECLARE
+    d date;
+BEGIN
+    FOR d IN SELECT DISTINCT l.day FROM demo_load l ORDER BY l.day LOOP
+        INSERT INTO salesperf.activity (rep_id, kind, amount, occurred_at, source)
+        SELECT l.rep_id, l.kind, l.amount, l.occurred_at, 'demo'
+          FROM demo_load l
+         WHERE l.day = d
+         ORDER BY l.occurred_at, l.rep_id, l.kind;
+    END LOOP;
+END
+$$;
 
 -- A bonus for Noah, who won the call contest of the month before last:
 -- paid on the first working day of last month at 09:00.

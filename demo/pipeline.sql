@@ -100,6 +100,11 @@ SELECT 2000 + row_number() OVER (ORDER BY o.rep_id, o.k), o.rep_id,
                       WHERE z.upto >= o.r_stage
                       ORDER BY z.upto LIMIT 1) s;
 
+-- The won deals are now recorded through their opportunities: drop the
+-- direct entries first, so nothing ever counts twice (same rep, amount and
+-- moment), not even for a moment: a badge rule would award a doubled week.
+DELETE FROM salesperf.activity WHERE kind = 'deal_won' AND source = 'demo';
+
 -- Into the CRM: opened two to thirteen weeks before closing (open deals:
 -- before today), named after a customer.
 INSERT INTO crm.deal (id, owner_id, title, amount, stage, close_date, created_at, closed_at)
@@ -113,10 +118,6 @@ SELECT d.id, d.rep_id,
        d.closed_at
   FROM demo_deal d
  ORDER BY d.id;
-
--- The won deals are now recorded through their opportunities: drop the
--- direct entries so nothing counts twice (same rep, amount and moment).
-DELETE FROM salesperf.activity WHERE kind = 'deal_won' AND source = 'demo';
 
 -- The Paris lead calls her quarter: commit plus half of best case.
 SELECT salesperf.adjust_forecast(11, salesperf.period_start(:'now_at', 'quarter'),
