@@ -677,8 +677,14 @@ COMMENT ON FUNCTION salesperf.set_grant_status(bigint, text) IS
 -- quarter of the eligible earned it; NULL when nobody was eligible yet.
 CREATE VIEW salesperf.reward_quadrant AS
 WITH med AS (
-    SELECT pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY r.value::double precision) AS median
-      FROM salesperf.reward r),
+    -- The median in exact numeric (money never goes through float): the
+    -- middle value, or the mean of the two middle ones.
+    SELECT pg_catalog.avg(x.value) AS median
+      FROM (SELECT r.value,
+                   pg_catalog.row_number() OVER (ORDER BY r.value) AS i,
+                   pg_catalog.count(*) OVER () AS n
+              FROM salesperf.reward r) x
+     WHERE x.i IN ((x.n + 1) / 2, (x.n + 2) / 2)),
 offered AS (
     SELECT rw.reward_id, pg_catalog.count(cr.participant_id) AS participants
       FROM salesperf.reward rw
@@ -703,13 +709,14 @@ shares AS (
       LEFT JOIN offered o ON o.reward_id = rw.reward_id
       LEFT JOIN granted g ON g.reward_id = rw.reward_id)
 SELECT s.reward_id, s.name, s.kind, s.value,
-       CASE WHEN s.value::double precision > med.median THEN 'high' ELSE 'low' END AS value_class,
+       CASE WHEN s.value > med.median THEN 'high' ELSE 'low' END AS value_class,
        s.earners, s.eligible,
-       pg_catalog.round(LEAST(s.earners::numeric / NULLIF(s.eligible, 0), 1), 4) AS earned_share,
+       CASE WHEN s.eligible > 0
+            THEN pg_catalog.round(LEAST(s.earners::numeric / s.eligible, 1), 4) END AS earned_share,
        CASE WHEN s.eligible = 0 THEN NULL
             WHEN s.earners::numeric / s.eligible <= 0.25 THEN 'high' ELSE 'low' END AS difficulty,
        CASE WHEN s.eligible = 0 THEN NULL
-            ELSE (CASE WHEN s.value::double precision > med.median THEN 'high value' ELSE 'low value' END)
+            ELSE (CASE WHEN s.value > med.median THEN 'high value' ELSE 'low value' END)
                  || ', '
                  || (CASE WHEN s.earners::numeric / s.eligible <= 0.25 THEN 'hard' ELSE 'easy' END) END AS quadrant
   FROM shares s CROSS JOIN med;

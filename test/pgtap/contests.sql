@@ -2,7 +2,7 @@
 -- refused with its SQLSTATE and nothing changed, live standings equal to an
 -- oracle computed from the ledger, finalization once, rewards.
 BEGIN;
-SELECT plan(83);
+SELECT plan(86);
 
 SELECT has_function('salesperf', 'create_contest',
   ARRAY['text', 'text', 'timestamp with time zone', 'timestamp with time zone', 'text', 'bigint', 'jsonb', 'text'],
@@ -256,6 +256,28 @@ SELECT results_eq($$SELECT a.rep_id, a.source_key = c.contest_id || ':21:' || a.
                   'South won: its one active member at the end gets the bonus (Ed moved to North, Flo is inactive)');
 SELECT is((SELECT count(*) FROM salesperf.badge_award a JOIN salesperf.contest c USING (contest_id)
             WHERE c.name = 'team week'), 1::bigint, 'and the badge');
+
+-- A reward offered only by a contest that has not ended has nobody eligible
+-- yet: no share, no difficulty (LEAST(NULL, 1) once made it 1).
+INSERT INTO salesperf.reward (name, kind, value) VALUES ('Far prize', 'gift', 10);
+SELECT salesperf.create_contest('far week', 'calls', '2027-06-07 00:00+02', '2027-06-14 00:00+02',
+         prizes => '[{"rank_from":1,"reward":"Far prize"}]');
+SELECT results_eq($$SELECT eligible, earned_share, difficulty FROM salesperf.reward_quadrant WHERE name = 'Far prize'$$,
+                  $$VALUES (0::bigint, NULL::numeric, NULL::text)$$,
+                  'a reward nobody was eligible for yet has no share and no difficulty');
+-- Values are classed against the exact median (numeric, no float): with
+-- an even number of rewards it is the mean of the two middle values.
+SELECT is((SELECT count(*) FROM salesperf.reward_quadrant q
+            WHERE q.value_class = CASE WHEN q.value > (SELECT avg(v) FROM (
+                      SELECT r.value AS v, row_number() OVER (ORDER BY r.value) i, count(*) OVER () n
+                        FROM salesperf.reward r) x WHERE i IN ((n + 1) / 2, (n + 2) / 2))
+                      THEN 'high' ELSE 'low' END),
+          (SELECT count(*) FROM salesperf.reward), 'every reward is classed against the exact median');
+SELECT is((SELECT count(*) FROM pg_catalog.pg_depend d
+             JOIN pg_catalog.pg_rewrite w ON w.oid = d.objid
+            WHERE w.ev_class = 'salesperf.reward_quadrant'::regclass
+              AND d.refobjid = 'pg_catalog.percentile_cont(double precision, double precision)'::regprocedure),
+          0::bigint, 'reward_quadrant takes no float median of money');
 
 SELECT * FROM finish();
 ROLLBACK;
