@@ -137,7 +137,7 @@ static const char *const merge_sql =
  */
 static const char *const rederive_capped_sql =
 "SELECT salesperf.rederive(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day),"
-"                          pg_catalog.array_agg(DISTINCT k.kind))"
+"                          pg_catalog.array_agg(DISTINCT k.kind), false)"
 "  FROM (SELECT DISTINCT n.rep_id, " LOCAL_DAY("n") " AS day, n.kind"
 "          FROM " NEW_ROWS " n CROSS JOIN salesperf.settings s"
 "         WHERE salesperf.has_capped_rule(n.kind, n.occurred_at)) k"

@@ -94,7 +94,8 @@ COMMENT ON FUNCTION salesperf.activity_days(bigint[], tstzrange, text[]) IS
   'Internal: distinct (rep, local day) pairs of activities in a time range.';
 
 -- Re-derive everything fed by the given (rep, day) pairs.
-CREATE FUNCTION salesperf.rederive(rep_ids bigint[], days date[], kinds text[] DEFAULT NULL)
+CREATE FUNCTION salesperf.rederive(rep_ids bigint[], days date[], kinds text[] DEFAULT NULL,
+                                   announce boolean DEFAULT true)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -111,11 +112,14 @@ BEGIN
     IF EXISTS (SELECT 1 FROM salesperf.leaderboard) THEN
         PERFORM salesperf.refresh_standings(rep_ids, days);
     END IF;
-    PERFORM salesperf.after_change(rep_ids, days);
+    -- The insert path runs after_change() once for all its rows itself.
+    IF announce THEN
+        PERFORM salesperf.after_change(rep_ids, days);
+    END IF;
 END
 $$;
-COMMENT ON FUNCTION salesperf.rederive(bigint[], date[], text[]) IS
-  'Internal: re-derive awards, counters (of the given kinds, or all) and standings of the given (rep, local day) pairs, then award the badges and announce the podium entries they bring.';
+COMMENT ON FUNCTION salesperf.rederive(bigint[], date[], text[], boolean) IS
+  'Internal: re-derive awards, counters (of the given kinds, or all) and standings of the given (rep, local day) pairs, then (unless announce is false) award the badges and announce what they bring (after_change).';
 
 -- Re-derive every (rep, local day) with activities of rep_ids[i] inside
 -- ranges[i].

@@ -111,11 +111,15 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM salesperf.badge_rule r WHERE rule_ids IS NULL OR r.rule_id = ANY (rule_ids)) THEN
         RETURN 0;
     END IF;
+    -- One query shape for both uses, so the plan kept for the write path
+    -- (a few pairs) is never one made for every counter.
+    IF rep_ids IS NULL THEN
+        SELECT pg_catalog.array_agg(c.rep_id), pg_catalog.array_agg(c.day) INTO rep_ids, days
+          FROM (SELECT DISTINCT c.rep_id, c.day FROM salesperf.kpi_counter c) c;
+    END IF;
     WITH s AS (SELECT * FROM salesperf.settings),
     touched AS (
-        SELECT DISTINCT k.rep_id, k.day FROM unnest(rep_ids, days) AS k(rep_id, day) WHERE rep_ids IS NOT NULL
-        UNION
-        SELECT DISTINCT c.rep_id, c.day FROM salesperf.kpi_counter c WHERE rep_ids IS NULL),
+        SELECT DISTINCT k.rep_id, k.day FROM unnest(rep_ids, days) AS k(rep_id, day)),
     keys AS (
         SELECT DISTINCT r.rule_id, t.rep_id,
                salesperf.calendar_start(salesperf.local_day_start(t.day, s.time_zone), r.period, s.time_zone,
