@@ -130,19 +130,18 @@ $$;
 COMMENT ON FUNCTION salesperf.target_period(timestamptz, text) IS
   'Internal: bounds and local days [first_day, end_day) of the period containing a moment, under the current settings.';
 
-CREATE FUNCTION salesperf.set_target(kpi text, scope text, scope_id bigint, period text,
-                                     period_start timestamptz, value numeric)
+-- The arguments that name a target, checked once for set_target() and
+-- effective_target(): specific SQLSTATEs naming the bad value.
+CREATE FUNCTION salesperf.target_key_check(caller text, kpi text, scope text, scope_id bigint,
+                                           period text, period_start timestamptz)
 RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_variable
-DECLARE
-    p record;
-    id bigint := CASE WHEN scope = 'company' THEN NULL ELSE scope_id END;
 BEGIN
     IF kpi IS NULL OR scope IS NULL OR period IS NULL OR period_start IS NULL THEN
-        RAISE EXCEPTION 'set_target() needs a kpi, a scope, a period and a period_start' USING ERRCODE = '22004';
+        RAISE EXCEPTION '%() needs a kpi, a scope, a period and a period_start', caller USING ERRCODE = '22004';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM salesperf.kpi k WHERE k.name = kpi) THEN
         RAISE EXCEPTION 'unknown KPI "%"', kpi USING ERRCODE = '42704', HINT = 'See salesperf.kpi.';
@@ -154,15 +153,32 @@ BEGIN
         RAISE EXCEPTION 'unknown period "%"', period
             USING ERRCODE = '22023', HINT = 'Use day, week, month, quarter or year.';
     END IF;
-    IF scope <> 'company' AND id IS NULL THEN
+    IF scope <> 'company' AND scope_id IS NULL THEN
         RAISE EXCEPTION 'a % target needs a scope_id', scope USING ERRCODE = '22004';
     END IF;
-    IF scope = 'rep' AND NOT EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = id) THEN
-        RAISE EXCEPTION 'unknown rep %', id USING ERRCODE = '42704', HINT = 'See salesperf.rep.';
+    IF scope = 'rep' AND NOT EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = scope_id) THEN
+        RAISE EXCEPTION 'unknown rep %', scope_id USING ERRCODE = '42704', HINT = 'See salesperf.rep.';
     END IF;
-    IF scope = 'unit' AND NOT EXISTS (SELECT 1 FROM salesperf.unit u WHERE u.unit_id = id) THEN
-        RAISE EXCEPTION 'unknown unit %', id USING ERRCODE = '42704', HINT = 'See salesperf.unit.';
+    IF scope = 'unit' AND NOT EXISTS (SELECT 1 FROM salesperf.unit u WHERE u.unit_id = scope_id) THEN
+        RAISE EXCEPTION 'unknown unit %', scope_id USING ERRCODE = '42704', HINT = 'See salesperf.unit.';
     END IF;
+END
+$$;
+COMMENT ON FUNCTION salesperf.target_key_check(text, text, text, bigint, text, timestamptz) IS
+  'Internal: check the arguments naming a target (for set_target and effective_target); raises 22004, 42704 or 22023 naming the bad value.';
+
+CREATE FUNCTION salesperf.set_target(kpi text, scope text, scope_id bigint, period text,
+                                     period_start timestamptz, value numeric)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    p record;
+    id bigint := CASE WHEN scope = 'company' THEN NULL ELSE scope_id END;
+BEGIN
+    PERFORM salesperf.target_key_check('set_target', kpi, scope, id, period, period_start);
     IF value < 0 OR value IN ('NaN', 'Infinity', '-Infinity') THEN
         RAISE EXCEPTION 'invalid target value %', value
             USING ERRCODE = '22003', DETAIL = 'A target is a finite amount, not negative.';
@@ -263,28 +279,9 @@ DECLARE
     p record;
     result numeric;
 BEGIN
-    IF kpi IS NULL OR scope IS NULL OR period IS NULL OR period_start IS NULL THEN
-        RAISE EXCEPTION 'effective_target() needs a kpi, a scope, a period and a period_start' USING ERRCODE = '22004';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM salesperf.kpi k WHERE k.name = kpi) THEN
-        RAISE EXCEPTION 'unknown KPI "%"', kpi USING ERRCODE = '42704', HINT = 'See salesperf.kpi.';
-    END IF;
-    IF scope NOT IN ('rep', 'unit', 'company') THEN
-        RAISE EXCEPTION 'unknown scope "%"', scope USING ERRCODE = '22023', HINT = 'Use rep, unit or company.';
-    END IF;
-    IF period NOT IN ('day', 'week', 'month', 'quarter', 'year') THEN
-        RAISE EXCEPTION 'unknown period "%"', period
-            USING ERRCODE = '22023', HINT = 'Use day, week, month, quarter or year.';
-    END IF;
-    IF scope <> 'company' AND scope_id IS NULL THEN
-        RAISE EXCEPTION 'scope % needs a scope_id', scope USING ERRCODE = '22004';
-    END IF;
-    IF scope = 'rep' AND NOT EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = scope_id) THEN
-        RAISE EXCEPTION 'unknown rep %', scope_id USING ERRCODE = '42704', HINT = 'See salesperf.rep.';
-    END IF;
-    IF scope = 'unit' AND NOT EXISTS (SELECT 1 FROM salesperf.unit u WHERE u.unit_id = scope_id) THEN
-        RAISE EXCEPTION 'unknown unit %', scope_id USING ERRCODE = '42704', HINT = 'See salesperf.unit.';
-    END IF;
+    PERFORM salesperf.target_key_check('effective_target', kpi, scope,
+                                       CASE WHEN scope = 'company' THEN NULL ELSE scope_id END,
+                                       period, period_start);
     p := salesperf.target_period(period_start, period);
     IF scope = 'rep' THEN
         -- A rep's target is only ever explicit.

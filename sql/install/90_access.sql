@@ -116,7 +116,7 @@ DECLARE
         'unit_of', 'kpi_value', 'kpi_contribution', 'scorecard_ranking', 'rule_points', 'has_capped_rule', 'forecast_deals',
         'forecast', 'cumulative_forecast',
         -- targets: the read API and what target_progress and forecast() call.
-        'target_progress_at', 'effective_target', 'targets_at', 'target_tree', 'target_period',
+        'target_progress_at', 'effective_target', 'target_key_check', 'targets_at', 'target_tree', 'target_period',
         'sales_velocity', 'sales_velocity_detail', 'weighted_pipeline', 'forecast_summary',
         'forecast_quantiles', 'kpi_score',
         -- contests, rewards and the achievement board (the views and what they call)
