@@ -89,62 +89,19 @@ $$;
 CREATE TRIGGER badge_rule_check BEFORE INSERT OR UPDATE ON salesperf.badge_rule
     FOR EACH ROW EXECUTE FUNCTION salesperf.badge_rule_check();
 
--- Award the badges that the given (rep, local day) pairs have earned: for
--- every badge rule, the rule's period holding each day, and the rep's value
--- of the rule's metric over that period (from the counters, by the one rule
--- kpi_contribution), an award when the value reaches the threshold and the
--- rep has none for that badge and period yet.  rep_ids NULL: every rep and
--- day in the counters (what recompute() adds if anything is missing);
--- rule_ids limits the rules.  Each new award is announced with NOTIFY
--- salesperf (delivered at commit).  Awards are never revoked: a value that
--- falls back under the threshold keeps its award, and crossing it again in
--- the same period awards nothing more.
-CREATE FUNCTION salesperf.award_badges(rep_ids bigint[], days date[], rule_ids bigint[] DEFAULT NULL)
+-- Make the badge-rule awards given as parallel arrays (rule, rep, period
+-- start, value reached) that the reps do not hold yet, and announce each
+-- with NOTIFY salesperf (delivered at commit).
+CREATE FUNCTION salesperf.grant_badges(rule_ids bigint[], rep_ids bigint[], starts timestamptz[],
+                                       reached numeric[])
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
-SET jit = off
 AS $$
 DECLARE
     awarded integer;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM salesperf.badge_rule r WHERE rule_ids IS NULL OR r.rule_id = ANY (rule_ids)) THEN
-        RETURN 0;
-    END IF;
-    -- One query shape for both uses, so the plan kept for the write path
-    -- (a few pairs) is never one made for every counter.
-    IF rep_ids IS NULL THEN
-        SELECT pg_catalog.array_agg(c.rep_id), pg_catalog.array_agg(c.day) INTO rep_ids, days
-          FROM (SELECT DISTINCT c.rep_id, c.day FROM salesperf.kpi_counter c) c;
-    END IF;
-    WITH s AS (SELECT * FROM salesperf.settings),
-    touched AS (
-        SELECT DISTINCT k.rep_id, k.day FROM unnest(rep_ids, days) AS k(rep_id, day)),
-    keys AS (
-        SELECT DISTINCT r.rule_id, t.rep_id,
-               salesperf.calendar_start(salesperf.local_day_start(t.day, s.time_zone), r.period, s.time_zone,
-                                        s.week_start, s.fiscal_year_start_month, s.calendar) AS ps
-          FROM touched t CROSS JOIN s
-          JOIN salesperf.badge_rule r ON rule_ids IS NULL OR r.rule_id = ANY (rule_ids)),
-    bounded AS (
-        SELECT k.*, salesperf.local_day(k.ps, s.time_zone) AS d0,
-               salesperf.local_day(salesperf.calendar_end(k.ps, r.period, s.time_zone, s.week_start,
-                                                          s.fiscal_year_start_month, s.calendar), s.time_zone) AS d1
-          FROM keys k JOIN salesperf.badge_rule r ON r.rule_id = k.rule_id CROSS JOIN s),
-    valued AS (
-        SELECT b.rule_id, b.rep_id, b.ps,
-               CASE WHEN q.den_measure IS NULL THEN COALESCE(sum(v.num), 0)
-                    ELSE sum(v.num) / NULLIF(sum(v.den), 0) END AS value
-          FROM bounded b
-          JOIN salesperf.badge_rule r ON r.rule_id = b.rule_id
-          JOIN salesperf.kpi q ON q.name = r.metric
-          JOIN salesperf.kpi_counter c ON c.rep_id = b.rep_id AND c.day >= b.d0 AND c.day < b.d1
-         CROSS JOIN LATERAL salesperf.kpi_contribution(q.num_kind, q.num_measure, q.den_kind, q.den_measure,
-                                                       c.kind, c.activities, c.amount, c.points,
-                                                       c.last_at, c.last_amount_at, c.last_point_at) v
-         WHERE v.num IS NOT NULL
-         GROUP BY b.rule_id, b.rep_id, b.ps, q.den_measure),
-    earned AS (
+    WITH earned AS (
         INSERT INTO salesperf.badge_award (badge_id, rep_id, awarded_at, period_start, reason)
         SELECT g.badge_id, x.rep_id, pg_catalog.now(), x.ps,
                pg_catalog.format('%s reached %s (threshold %s) %s',
@@ -153,11 +110,10 @@ BEGIN
                                       ELSE pg_catalog.format('in the %s of %s', r.period,
                                              pg_catalog.to_char(salesperf.local_day(x.ps, st.time_zone), 'YYYY-MM-DD'))
                                  END)
-          FROM valued x
+          FROM unnest(rule_ids, rep_ids, starts, reached) AS x(rule_id, rep_id, ps, value)
           JOIN salesperf.badge_rule r ON r.rule_id = x.rule_id
           JOIN salesperf.badge g ON g.name = r.badge
          CROSS JOIN salesperf.settings st
-         WHERE x.value >= r.threshold
          ORDER BY g.badge_id, x.rep_id, x.ps
         ON CONFLICT (badge_id, rep_id, period_start) WHERE contest_id IS NULL DO NOTHING
         RETURNING badge_award.award_id, badge_award.badge_id, badge_award.rep_id, badge_award.period_start,
@@ -172,8 +128,100 @@ BEGIN
     RETURN awarded;
 END
 $$;
+COMMENT ON FUNCTION salesperf.grant_badges(bigint[], bigint[], timestamptz[], numeric[]) IS
+  'Internal: make the given badge-rule awards (rule, rep, period start, value reached) not held yet and NOTIFY salesperf for each.';
+
+-- Award the badges that the given (rep, local day) pairs have earned: for
+-- every badge rule, the rule's period holding each day, and the rep's value
+-- of the rule's metric over that period (from the counters, by the one rule
+-- kpi_contribution), an award when the value reaches the threshold and the
+-- rep has none for that badge and period yet.  rep_ids NULL: every rep and
+-- period in the counters, in one grouped pass (what a new rule and
+-- recompute() need); rule_ids limits the rules.  Awards are never revoked:
+-- a value that falls back under the threshold keeps its award, and crossing
+-- it again in the same period awards nothing more.
+CREATE FUNCTION salesperf.award_badges(rep_ids bigint[], days date[], rule_ids bigint[] DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    e_rules  bigint[];
+    e_reps   bigint[];
+    e_starts timestamptz[];
+    e_values numeric[];
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM salesperf.badge_rule r WHERE rule_ids IS NULL OR r.rule_id = ANY (rule_ids)) THEN
+        RETURN 0;
+    END IF;
+    IF rep_ids IS NULL THEN
+        -- Every rep and period: counters grouped by the rule's period (the
+        -- period of each distinct day computed once).
+        SELECT pg_catalog.array_agg(x.rule_id), pg_catalog.array_agg(x.rep_id),
+               pg_catalog.array_agg(x.ps), pg_catalog.array_agg(x.value)
+          INTO e_rules, e_reps, e_starts, e_values
+          FROM (SELECT pm.rule_id, c.rep_id, pm.ps,
+                       CASE WHEN q.den_measure IS NULL THEN COALESCE(sum(v.num), 0)
+                            ELSE sum(v.num) / NULLIF(sum(v.den), 0) END AS value
+                  FROM (SELECT r.rule_id, r.metric, d.day,
+                               salesperf.calendar_start(salesperf.local_day_start(d.day, s.time_zone), r.period,
+                                                        s.time_zone, s.week_start, s.fiscal_year_start_month,
+                                                        s.calendar) AS ps
+                          FROM (SELECT DISTINCT c.day FROM salesperf.kpi_counter c) d
+                         CROSS JOIN salesperf.settings s
+                          JOIN salesperf.badge_rule r ON rule_ids IS NULL OR r.rule_id = ANY (rule_ids)) pm
+                  JOIN salesperf.kpi q ON q.name = pm.metric
+                  JOIN salesperf.kpi_counter c ON c.day = pm.day
+                 CROSS JOIN LATERAL salesperf.kpi_contribution(q.num_kind, q.num_measure, q.den_kind, q.den_measure,
+                                                               c.kind, c.activities, c.amount, c.points,
+                                                               c.last_at, c.last_amount_at, c.last_point_at) v
+                 WHERE v.num IS NOT NULL
+                 GROUP BY pm.rule_id, c.rep_id, pm.ps, q.den_measure) x
+          JOIN salesperf.badge_rule r ON r.rule_id = x.rule_id
+         WHERE x.value >= r.threshold;
+    ELSE
+        -- A few (rep, day) pairs: each rule's period around each day, read
+        -- by index from the rep's counters.
+        WITH s AS (SELECT * FROM salesperf.settings),
+        keys AS (
+            SELECT DISTINCT r.rule_id, k.rep_id,
+                   salesperf.calendar_start(salesperf.local_day_start(k.day, s.time_zone), r.period, s.time_zone,
+                                            s.week_start, s.fiscal_year_start_month, s.calendar) AS ps
+              FROM unnest(rep_ids, days) AS k(rep_id, day) CROSS JOIN s
+              JOIN salesperf.badge_rule r ON rule_ids IS NULL OR r.rule_id = ANY (rule_ids)),
+        bounded AS (
+            SELECT k.*, salesperf.local_day(k.ps, s.time_zone) AS d0,
+                   salesperf.local_day(salesperf.calendar_end(k.ps, r.period, s.time_zone, s.week_start,
+                                                              s.fiscal_year_start_month, s.calendar), s.time_zone) AS d1
+              FROM keys k JOIN salesperf.badge_rule r ON r.rule_id = k.rule_id CROSS JOIN s),
+        valued AS (
+            SELECT b.rule_id, b.rep_id, b.ps,
+                   CASE WHEN q.den_measure IS NULL THEN COALESCE(sum(v.num), 0)
+                        ELSE sum(v.num) / NULLIF(sum(v.den), 0) END AS value
+              FROM bounded b
+              JOIN salesperf.badge_rule r ON r.rule_id = b.rule_id
+              JOIN salesperf.kpi q ON q.name = r.metric
+              JOIN salesperf.kpi_counter c ON c.rep_id = b.rep_id AND c.day >= b.d0 AND c.day < b.d1
+             CROSS JOIN LATERAL salesperf.kpi_contribution(q.num_kind, q.num_measure, q.den_kind, q.den_measure,
+                                                           c.kind, c.activities, c.amount, c.points,
+                                                           c.last_at, c.last_amount_at, c.last_point_at) v
+             WHERE v.num IS NOT NULL
+             GROUP BY b.rule_id, b.rep_id, b.ps, q.den_measure)
+        SELECT pg_catalog.array_agg(x.rule_id), pg_catalog.array_agg(x.rep_id),
+               pg_catalog.array_agg(x.ps), pg_catalog.array_agg(x.value)
+          INTO e_rules, e_reps, e_starts, e_values
+          FROM valued x JOIN salesperf.badge_rule r ON r.rule_id = x.rule_id
+         WHERE x.value >= r.threshold;
+    END IF;
+    IF e_rules IS NULL THEN
+        RETURN 0;
+    END IF;
+    RETURN salesperf.grant_badges(e_rules, e_reps, e_starts, e_values);
+END
+$$;
 COMMENT ON FUNCTION salesperf.award_badges(bigint[], date[], bigint[]) IS
-  'Internal: award the badge-rule badges the given (rep, local day) pairs have earned (NULL: every rep and day in the counters) and NOTIFY salesperf for each; never revokes.';
+  'Internal: award the badge-rule badges the given (rep, local day) pairs have earned (NULL: every rep and period in the counters) and NOTIFY salesperf for each; never revokes.';
 
 -- A new or edited rule awards what the counters already show earned.
 CREATE FUNCTION salesperf.badge_rule_changed()
