@@ -13,6 +13,28 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=common.bash
 . "$here/common.bash"
 
+# listen FILE: a session that LISTENs on salesperf and prints what arrives
+# to FILE (psql prints notifications after each statement it runs), ready
+# before this returns.  heard FILE: send an end marker, wait until the
+# listener has printed it (at most 60 s), then stop the listener.
+listen() {
+  { echo "LISTEN salesperf;"; echo "SELECT 'listening';"
+    for _ in $(seq 1 300); do echo "SELECT pg_sleep(0.2);"; done; } \
+    | psql -X -q -At -d "$db" >"$1" 2>&1 &
+  listener=$!
+  background_pids+=("$listener")
+  for _ in $(seq 1 300); do grep -q listening "$1" 2>/dev/null && return 0; sleep 0.1; done
+  fail "the listener did not start"
+}
+heard() {
+  q -c "NOTIFY salesperf, 'end of test'"
+  for _ in $(seq 1 600); do grep -q '"end of test"' "$1" 2>/dev/null && break; sleep 0.1; done
+  kill "$listener" 2>/dev/null || true
+  wait "$listener" 2>/dev/null || true
+  grep -q '"end of test"' "$1" || { cat "$1" >&2; fail "the listener did not hear the end marker"; }
+  sed -i '/"end of test"/d' "$1"
+}
+
 q <<'SQL'
 CREATE EXTENSION salesperf;
 INSERT INTO salesperf.rep (rep_id, name) VALUES (1, 'Ada'), (2, 'Bo');
@@ -22,17 +44,7 @@ SQL
 
 # The listener polls for five seconds; psql prints what arrived after each
 # statement.
-psql -X -q -d "$db" >"$work/listener.out" 2>&1 <<'SQL' &
-LISTEN salesperf;
-SELECT pg_sleep(1);
-SELECT pg_sleep(1);
-SELECT pg_sleep(1);
-SELECT pg_sleep(1);
-SELECT pg_sleep(1);
-SQL
-listener=$!
-background_pids+=("$listener")
-sleep 0.5
+listen "$work/listener.out"
 
 # Rolled back: crosses the threshold, but nothing is sent.
 q -c "BEGIN; INSERT INTO salesperf.activity (rep_id, kind, occurred_at)
@@ -46,7 +58,7 @@ q -c "DELETE FROM salesperf.activity WHERE rep_id = 1 AND occurred_at > '2026-03
 q -c "SELECT salesperf.record(1, 'call', 1, '2026-03-02 15:00+00')" >/dev/null
 q -c "SELECT salesperf.record(1, 'call', 1, '2026-03-02 16:00+00')" >/dev/null
 q -c "SELECT salesperf.recompute()" >/dev/null
-wait "$listener" || true
+heard "$work/listener.out"
 
 # The podium of a running board: Ada, Bo and Cy enter the top 3 (three
 # messages), Di passes Cy (one more; a rolled-back attempt sends nothing),
@@ -57,17 +69,7 @@ INSERT INTO salesperf.rep (rep_id, name) VALUES (3, 'Cy'), (4, 'Di');
 SELECT salesperf.create_leaderboard('Points now', 'points', period => 'all');
 INSERT INTO salesperf.point_rule (name, kind, points) VALUES ('meeting', 'meeting', 10);
 SQL
-psql -X -q -d "$db" >"$work/podium.out" 2>&1 <<'SQL' &
-LISTEN salesperf;
-SELECT pg_sleep(1);
-SELECT pg_sleep(1);
-SELECT pg_sleep(1);
-SELECT pg_sleep(1);
-SELECT pg_sleep(1);
-SQL
-listener=$!
-background_pids+=("$listener")
-sleep 0.5
+listen "$work/podium.out"
 q -c "SELECT salesperf.record(1, 'meeting', 1, now() - interval '4 minutes')" >/dev/null   # Ada 10: in
 q -c "SELECT salesperf.record(2, 'meeting', 1, now() - interval '3 minutes'),
              salesperf.record(2, 'meeting', 1, now() - interval '3 minutes')" >/dev/null   # Bo 20: in
@@ -82,7 +84,7 @@ q -c "SELECT salesperf.record(3, 'email', 1, now())" >/dev/null                 
 podium_mid=$(q -c "SELECT string_agg(participant_id::text, ',' ORDER BY participant_id) FROM salesperf.board_podium")
 q -c "SELECT salesperf.record(3, 'meeting', 1, now()), salesperf.record(3, 'meeting', 1, now()),
              salesperf.record(3, 'meeting', 1, now())" >/dev/null                        # Cy 40: back in
-wait "$listener" || true
+heard "$work/podium.out"
 top3=$(grep 'Asynchronous notification "salesperf"' "$work/podium.out" | grep -c '"event" : "entered_top3"' || true)
 di=$(grep 'Asynchronous notification "salesperf"' "$work/podium.out" | grep '"entered_top3"' | grep -c '"rep" : "Di"' || true)
 podium=$(q -c "SELECT string_agg(participant_id::text, ',' ORDER BY participant_id) FROM salesperf.board_podium")
@@ -104,19 +106,11 @@ awards=$(q -c "SELECT count(*) FROM salesperf.badge_award")
 # A rep target: Ada's 5 e-mails this month; the write that reaches it is
 # announced once, later ones are not.
 q -c "SELECT salesperf.set_target('emails', 'rep', 1, 'month', now(), 5)" >/dev/null
-psql -X -q -d "$db" >"$work/target.out" 2>&1 <<'SQL' &
-LISTEN salesperf;
-SELECT pg_sleep(1);
-SELECT pg_sleep(1);
-SELECT pg_sleep(1);
-SQL
-listener=$!
-background_pids+=("$listener")
-sleep 0.5
+listen "$work/target.out"
 q -c "SELECT salesperf.record(1, 'email', 1, now()) FROM generate_series(1, 4)" >/dev/null   # 4 of 5
 q -c "SELECT salesperf.record(1, 'email', 1, now())" >/dev/null                            # 5: achieved
 q -c "SELECT salesperf.record(1, 'email', 1, now())" >/dev/null                            # 6: already
-wait "$listener" || true
+heard "$work/target.out"
 achieved=$(grep 'Asynchronous notification "salesperf"' "$work/target.out" | grep -c '"event" : "target_achieved"' || true)
 [ "$achieved" -eq 1 ] || { cat "$work/target.out" >&2; fail "expected 1 target_achieved message, got $achieved"; }
 
