@@ -145,7 +145,8 @@ static const char *const rederive_capped_sql =
 
 /* Badges earned and podium entries (salesperf.after_change) of the new rows. */
 static const char *const after_new_sql =
-"SELECT salesperf.after_change(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day))"
+"SELECT salesperf.after_change(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day),"
+"                              (SELECT pg_catalog.array_agg(DISTINCT x.kind) FROM " NEW_ROWS " x))"
 "  FROM (SELECT DISTINCT n.rep_id, " LOCAL_DAY("n") " AS day"
 "          FROM " NEW_ROWS " n CROSS JOIN salesperf.settings s) k"
 " HAVING pg_catalog.count(*) > 0";

@@ -27,7 +27,7 @@ SELECT pg_catalog.pg_extension_config_dump('salesperf.board_podium', '');
 -- with fewer than three active reps scoring more (rank <= 3 in
 -- leaderboard_top), counted with index probes only -- and not marked gets
 -- its mark and is announced; each one outside loses its mark.
-CREATE FUNCTION salesperf.note_podium(rep_ids bigint[], days date[])
+CREATE FUNCTION salesperf.note_podium(rep_ids bigint[], days date[], metrics text[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -40,7 +40,7 @@ BEGIN
         SELECT DISTINCT b.board_id, x.ps, k.rep_id
           FROM unnest(rep_ids, days) AS k(rep_id, day)
          CROSS JOIN salesperf.settings s
-          JOIN salesperf.leaderboard b ON b.participant = 'rep'
+          JOIN salesperf.leaderboard b ON b.participant = 'rep' AND (metrics IS NULL OR b.metric = ANY (metrics))
           JOIN salesperf.kpi q ON q.name = b.metric AND q.higher_is_better
          CROSS JOIN LATERAL (
                SELECT salesperf.calendar_start(pg_catalog.now(), b.period, s.time_zone, s.week_start,
@@ -84,8 +84,8 @@ BEGIN
     RETURN announced;
 END
 $$;
-COMMENT ON FUNCTION salesperf.note_podium(bigint[], date[]) IS
-  'Internal: after a write of the given (rep, local day) pairs, mark and NOTIFY salesperf ''entered_top3'' for each of those reps now in a running rep board''s top 3, and clear the mark of those outside.';
+COMMENT ON FUNCTION salesperf.note_podium(bigint[], date[], text[]) IS
+  'Internal: after a write of the given (rep, local day) pairs, mark and NOTIFY salesperf ''entered_top3'' for each of those reps now in the top 3 of a running rep board (ranked on one of the given metrics, or any), and clear the mark of those outside.';
 
 -- Rep targets announced as achieved (NOTIFY salesperf 'target_achieved'),
 -- once per target: history, like badge awards.
@@ -143,24 +143,38 @@ COMMENT ON FUNCTION salesperf.note_targets(bigint[], date[]) IS
 
 -- What follows a change of the given (rep, local day) pairs once counters
 -- and standings are in step: badges earned, podium entries, rep targets
--- achieved.  The ledger
--- triggers and rederive() call it.
-CREATE FUNCTION salesperf.after_change(rep_ids bigint[], days date[])
+-- achieved.  The ledger triggers and rederive() call it.  When the change
+-- is known to touch only some activity kinds (the insert path), only the
+-- KPIs those kinds feed can have moved: rules, boards and targets on other
+-- KPIs are left alone.
+CREATE FUNCTION salesperf.after_change(rep_ids bigint[], days date[], kinds text[] DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    moved text[];
+    rules bigint[];
 BEGIN
-    IF EXISTS (SELECT 1 FROM salesperf.badge_rule) THEN
-        PERFORM salesperf.award_badges(rep_ids, days);
+    SELECT pg_catalog.array_agg(k.name) INTO moved
+      FROM salesperf.kpi k
+     WHERE kinds IS NULL OR k.num_kind IS NULL OR k.num_kind = ANY (kinds)
+        OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR k.den_kind = ANY (kinds)));
+    IF moved IS NULL THEN
+        RETURN;
     END IF;
-    IF EXISTS (SELECT 1 FROM salesperf.leaderboard) THEN
-        PERFORM salesperf.note_podium(rep_ids, days);
+    SELECT pg_catalog.array_agg(r.rule_id) INTO rules
+      FROM salesperf.badge_rule r WHERE r.metric = ANY (moved);
+    IF rules IS NOT NULL THEN
+        PERFORM salesperf.award_badges(rep_ids, days, rules);
     END IF;
-    IF EXISTS (SELECT 1 FROM salesperf.target t WHERE t.scope = 'rep') THEN
+    IF EXISTS (SELECT 1 FROM salesperf.leaderboard b WHERE b.participant = 'rep' AND b.metric = ANY (moved)) THEN
+        PERFORM salesperf.note_podium(rep_ids, days, moved);
+    END IF;
+    IF EXISTS (SELECT 1 FROM salesperf.target t WHERE t.scope = 'rep' AND t.kpi = ANY (moved)) THEN
         PERFORM salesperf.note_targets(rep_ids, days);
     END IF;
 END
 $$;
-COMMENT ON FUNCTION salesperf.after_change(bigint[], date[]) IS
-  'Internal: award the badges and announce the podium entries and achieved rep targets that a change of the given (rep, local day) pairs brings.';
+COMMENT ON FUNCTION salesperf.after_change(bigint[], date[], text[]) IS
+  'Internal: award the badges and announce the podium entries and achieved rep targets that a change of the given (rep, local day) pairs (of the given kinds, or any) brings.';
