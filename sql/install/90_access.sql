@@ -89,6 +89,10 @@ ALTER FUNCTION salesperf.create_contest(text, text, timestamptz, timestamptz, te
 ALTER FUNCTION salesperf.finalize_contests(timestamptz) SECURITY DEFINER;
 ALTER FUNCTION salesperf.grant_reward(text, bigint, text) SECURITY DEFINER;
 ALTER FUNCTION salesperf.set_grant_status(bigint, text) SECURITY DEFINER;
+-- close_commission_period(): freezes statement lines and adjustment lines
+-- into commission_period, commission_paid and commission_adjustment, which
+-- no level writes by DML.
+ALTER FUNCTION salesperf.close_commission_period(timestamptz, text) SECURITY DEFINER;
 -- create_leaderboard() only inserts the board: the leaderboard_changed
 -- trigger builds its map and standings, so it runs as the caller.
 
@@ -123,7 +127,10 @@ DECLARE
         'contest_standings', 'contest_named', 'contest_live', 'contest_contribution',
         'contest_prize_recipients', 'achievement_board_at',
         -- reports (72_reports.sql): the views kpi_report and scoreboard call these
-        'sparkline', 'kpi_report_at', 'scoreboard_at'];
+        'sparkline', 'kpi_report_at', 'scoreboard_at',
+        -- commission statements and what they call
+        'commission_statement', 'commission_adjustments', 'commission_open_lines', 'commission_evaluate',
+        'commission_live_inputs', 'unit_target', 'closed_commission_period', 'commission_period_check'];
     -- writer (a CRM backend): the ledger and the opportunities, and what the
     -- invoker's code on those paths reads (record(), upsert_opportunity(),
     -- the triggers on tracked CRM tables).  A 'bonus' activity is ledger
@@ -145,6 +152,7 @@ DECLARE
         'track_backfill', 'tracked_row_changed', 'track_opportunities', 'untrack_opportunities',
         'opportunity_source_changed', 'set_target',
         'create_contest', 'finalize_contests', 'grant_reward', 'set_grant_status',
+        'assign_plan', 'close_commission_period',
         -- assign() locks the rep's row first; an admin may update rep rows anyway.
         'lock_reps'];
     -- tracked_source and opportunity_source are written by track() and
@@ -153,7 +161,7 @@ DECLARE
     admin_tables constant text[] := ARRAY[
         'rep', 'unit', 'membership', 'activity_kind', 'kpi', 'point_rule', 'leaderboard', 'stage',
         'configuration', 'forecast_adjustment', 'tracked_source', 'opportunity_source',
-        'badge', 'badge_rule', 'reward', 'target', 'scorecard'];
+        'badge', 'badge_rule', 'reward', 'target', 'scorecard', 'commission_plan', 'plan_assignment'];
     levels  text[];
     missing text;
 BEGIN
