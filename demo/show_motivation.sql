@@ -180,29 +180,13 @@ SELECT a.board_rank AS "#", a.name AS rep, demo.points(a.points_this_month) AS "
   FROM salesperf.achievement_board_at(:'at') a
  ORDER BY a.board_rank NULLS LAST, a.points_all_time DESC, a.rep_id;
 
--- ┌─────────────────────────────────────────────────────────────────────┐
--- │ PLACEHOLDER: the scoreboard with sparklines (SPEC §11).             │
--- │ salesperf.scoreboard_at() and salesperf.sparkline() are printed     │
--- │ when the installed salesperf has them; otherwise this block says    │
--- │ so and the page goes on.                                            │
--- └─────────────────────────────────────────────────────────────────────┘
-SELECT to_regprocedure('salesperf.scoreboard_at(timestamptz)') IS NOT NULL AS has_scoreboard,
-       EXISTS (SELECT 1 FROM pg_proc f
-                WHERE f.oid = to_regprocedure('salesperf.scoreboard_at(timestamptz)')
-                  AND f.proargnames @> ARRAY['name', 'unit_id', 'unit', 'calls_today', 'revenue_month', 'points_today',
-                                             'points_week', 'points_month', 'points_trend']) AS has_scoreboard_columns
-\gset
+-- The scoreboard (SPEC §11): today, this week and this month per rep, with
+-- the points trend of recent weeks as a sparkline.
 \echo
 \echo '═══ Scoreboard — today, this week, this month, with the points trend ═══'
-\if :has_scoreboard_columns
 SELECT s.unit AS team, s.name AS rep, round(s.calls_today) AS "calls today",
        demo.figure(s.revenue_month) AS "revenue (month)",
        demo.points(s.points_today) AS "pts today", demo.points(s.points_week) AS "pts week",
        demo.points(s.points_month) AS "pts month", s.points_trend AS trend
   FROM salesperf.scoreboard_at(:'at') s
  ORDER BY s.unit_id, s.points_month DESC, s.name;
-\elif :has_scoreboard
-SELECT * FROM salesperf.scoreboard_at(:'at');
-\else
-\echo '    (salesperf.scoreboard_at is not in this build of salesperf yet: the scoreboard will appear here)'
-\endif

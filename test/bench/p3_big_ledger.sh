@@ -9,6 +9,8 @@
 #       monthly points board, against GROUP BY rep + rank() over the ledger
 #       computing the same numbers from the ledger and the point rules.
 #   P7  kpi_value('calls', 'rep', r, 'month') against COUNT(*) over the ledger.
+#   commission_statement for one rep and for the whole company against the
+#       same statement computed with plain SQL from the ledger.
 #   P6  recompute(), then the state must equal the maintained one (EXCEPT ALL
 #       both ways); beside it, the time of a bare GROUP BY rebuild of the
 #       counters, the least any rebuild from the ledger can cost.
@@ -144,6 +146,91 @@ alt_tp=$(median_ms "SELECT count(*), count(*) / 40.0 FROM salesperf.activity
 result "P7 target_progress_at(at, 'rep', r), one monthly target, $label" "$(calc "$tp" 3) ms" \
        "$(calc "$alt_tp" 3) ms (COUNT(*) to date over the ledger ÷ target)" \
        "$(faster "$alt_tp" "$tp")" "< 1 ms from counters"
+
+# ---- commission ---------------------------------------------------------------
+# SPEC §10 statements on the same company: half the reps on a quota plan
+# (60 % individual, 40 % team, threshold / accelerator / cap curve, team
+# bonus), half on a graduated rate plan, a revenue target for every rep.
+# The alternative computes the same statement with plain SQL from the
+# ledger (deals by rep and by the team the rep was in then, targets summed
+# per team, tiers and curve written out), as a CRM would without salesperf.
+q "$db" >/dev/null <<SQL
+INSERT INTO salesperf.commission_plan
+       (name, basis_kpi, period, kind, target_incentive, individual_weight, team_weight, curve_x, curve_y, team_bonus)
+VALUES ('bench_quota', 'revenue', 'month', 'quota', 5000, 0.6, 0.4, '{0.5,1,1.5}', '{0,1,2}', 200);
+INSERT INTO salesperf.commission_plan (name, basis_kpi, period, kind, breakpoints, rates)
+VALUES ('bench_rate', 'revenue', 'month', 'rate', '{0,20000,50000}', '{0.05,0.08,0.12}');
+INSERT INTO salesperf.plan_assignment (rep_id, plan, during)
+SELECT r, CASE WHEN r % 2 = 0 THEN 'bench_quota' ELSE 'bench_rate' END, tstzrange('2025-01-01', NULL)
+  FROM generate_series(1, $reps) r;
+SELECT count(salesperf.set_target('revenue', 'rep', r, 'month', '$at', 15000 + (r % 7) * 5000))
+  FROM generate_series(1, $reps) r;
+ANALYZE salesperf.plan_assignment; ANALYZE salesperf.target;
+CREATE FUNCTION bench.curve(a numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS \$\$
+  SELECT CASE WHEN a IS NULL OR a <= 0.5 THEN 0 WHEN a <= 1 THEN (a - 0.5) / 0.5
+              WHEN a <= 1.5 THEN 1 + (a - 1) / 0.5 ELSE 2 END
+\$\$;
+CREATE FUNCTION bench.ledger_statement(m0 timestamptz, m1 timestamptz, rep bigint)
+RETURNS TABLE (rep_id bigint, total numeric)
+LANGUAGE sql STABLE
+AS \$\$
+  WITH p AS (
+      SELECT DISTINCT ON (pa.rep_id) pa.rep_id, cp.name, cp.kind
+        FROM salesperf.plan_assignment pa JOIN salesperf.commission_plan cp ON cp.name = pa.plan
+       WHERE cp.period = 'month' AND pa.during && tstzrange(m0, m1) AND (rep IS NULL OR pa.rep_id = rep)
+       ORDER BY pa.rep_id, lower(pa.during) DESC),
+  sh AS (
+      SELECT m.rep_id, m.unit_id,
+             round(extract(epoch FROM least(coalesce(upper(m.during), m1), m1) - greatest(lower(m.during), m0))
+                   / extract(epoch FROM m1 - m0), 12) AS share
+        FROM salesperf.membership m JOIN p ON p.rep_id = m.rep_id
+       WHERE m.during && tstzrange(m0, m1)),
+  deals AS (
+      SELECT a.rep_id, m.unit_id, a.amount
+        FROM salesperf.activity a
+        LEFT JOIN salesperf.membership m ON m.rep_id = a.rep_id AND m.during @> a.occurred_at
+       WHERE a.kind = 'deal_won' AND a.occurred_at >= m0 AND a.occurred_at < m1
+         AND (rep IS NULL OR a.rep_id = rep OR m.unit_id IN (SELECT sh.unit_id FROM sh))),
+  basis AS (SELECT d.rep_id, sum(d.amount) AS v FROM deals d GROUP BY d.rep_id),
+  team_value AS (SELECT d.unit_id, sum(d.amount) AS v FROM deals d GROUP BY d.unit_id),
+  rep_target AS (
+      SELECT t.scope_id AS rep_id, t.value FROM salesperf.target t
+       WHERE t.scope = 'rep' AND t.kpi = 'revenue' AND t.period = 'month' AND t.period_start = m0),
+  team_target AS (
+      SELECT m.unit_id, sum(t.value) AS v
+        FROM salesperf.membership m JOIN rep_target t ON t.rep_id = m.rep_id
+       WHERE m.during @> m0 AND m.unit_id IN (SELECT sh.unit_id FROM sh)
+       GROUP BY m.unit_id),
+  team AS (
+      SELECT sh.rep_id,
+             sum(5000 * 0.4 * sh.share * bench.curve(coalesce(tv.v, 0) / nullif(tt.v, 0))) AS part,
+             sum(CASE WHEN coalesce(tv.v, 0) >= tt.v THEN sh.share * 200 ELSE 0 END) AS bonus
+        FROM sh LEFT JOIN team_value tv ON tv.unit_id = sh.unit_id LEFT JOIN team_target tt ON tt.unit_id = sh.unit_id
+       GROUP BY sh.rep_id)
+  SELECT p.rep_id,
+         round(CASE WHEN p.kind = 'rate'
+                    THEN coalesce(least(b.v, 20000) * 0.05 + greatest(least(b.v, 50000) - 20000, 0) * 0.08
+                                  + greatest(b.v - 50000, 0) * 0.12, 0) + coalesce(tm.bonus, 0)
+                    ELSE 5000 * 0.6 * bench.curve(coalesce(b.v, 0) / nullif(rt.value, 0))
+                         + coalesce(tm.part, 0) + coalesce(tm.bonus, 0) END, 2)
+    FROM p LEFT JOIN basis b ON b.rep_id = p.rep_id LEFT JOIN rep_target rt ON rt.rep_id = p.rep_id
+    LEFT JOIN team tm ON tm.rep_id = p.rep_id
+\$\$;
+SQL
+say "commission: statements of the month of $m0"
+cs_one=$(median_ms "SELECT * FROM salesperf.commission_statement('month', '$m0', $rep_of_run)" "$BENCH_RUNS")
+alt_one=$(median_ms "SELECT * FROM bench.ledger_statement('$m0', '$m1', $rep_of_run)" "$BENCH_RUNS")
+cs_all=$(median_ms "SELECT count(*) FROM salesperf.commission_statement('month', '$m0')" "$BENCH_ALT_RUNS")
+alt_all=$(median_ms "SELECT count(*) FROM bench.ledger_statement('$m0', '$m1', NULL)" "$BENCH_ALT_RUNS")
+same_cs=$(val "$db" "SELECT count(*) FROM (SELECT rep_id, total FROM salesperf.commission_statement('month', '$m0')
+                                            EXCEPT ALL SELECT * FROM bench.ledger_statement('$m0', '$m1', NULL)) x")
+note "commission: statement lines differing from the plain-SQL computation from the ledger: $same_cs"
+result "commission_statement('month', m, rep), one rep, $label" "$(calc "$cs_one" 3) ms" \
+       "$(calc "$alt_one" 3) ms (plain SQL over the ledger, one rep and their teams)" \
+       "$(faster "$alt_one" "$cs_one")" "< 5 ms, from counters and targets"
+result "commission_statement('month', m), whole company, $label" "$(calc "$cs_all/1000" 2) s" \
+       "$(calc "$alt_all/1000" 2) s (plain SQL over the ledger)" \
+       "$(faster "$alt_all" "$cs_all")" "seconds"
 
 # ---- P6 ---------------------------------------------------------------------
 say "P6: recompute() of $(human "$loaded") activities"

@@ -20,9 +20,11 @@ start)
   psql -X -q -v ON_ERROR_STOP=1 -v demo_now="${DEMO_NOW:-}" -d salesperf_demo -f demo/company.sql >/dev/null
   psql -X -q -v ON_ERROR_STOP=1 -d salesperf_demo -f demo/pipeline.sql >/dev/null
   psql -X -q -v ON_ERROR_STOP=1 -d salesperf_demo -f demo/motivation.sql >/dev/null
+  psql -X -q -v ON_ERROR_STOP=1 -d salesperf_demo -f demo/commission.sql >/dev/null
   psql -X -v ON_ERROR_STOP=1 -d salesperf_demo -f demo/show.sql
   psql -X -v ON_ERROR_STOP=1 -d salesperf_demo -f demo/show_pipeline.sql
   psql -X -v ON_ERROR_STOP=1 -d salesperf_demo -f demo/show_motivation.sql
+  psql -X -v ON_ERROR_STOP=1 -d salesperf_demo -f demo/show_commission.sql
   cat <<MSG
 
 The demo company lives in database salesperf_demo. Connect with:
