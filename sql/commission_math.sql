@@ -115,6 +115,13 @@ SELECT salesperf.payout_curve(1.5, '{0,1,2}', '{0,1,1.5}') AS decelerated,
        salesperf.payout_curve(7, '{1}', '{0.8}') AS single_point,
        salesperf.payout_curve(NULL, '{0,1}', '{0,1}') AS no_attainment;
 
+-- An attainment is usually a quotient.  1/3e9 has 28 decimals:
+--   0.5 + 0.5 * 0.0000000003333333333333333333 = 0.50000000016666... -> 0.500000000167
+-- 1/3e13 has 32, more than the 30 kept: it is rounded to 30 first,
+--   0.5 + 0.5 * 0.000000000000033333333333333333 -> 0.500000000000 -> 0.5
+SELECT salesperf.payout_curve(1 / 3000000000.0, '{0,1}', '{0.5,1}') AS scale_28,
+       salesperf.payout_curve(1 / 30000000000000.0, '{0,1}', '{0.5,1}') AS scale_32;
+
 -- Bad input: NULL arrays or flag 22004, invalid tables 22023 naming the
 -- element, non-finite or too precise values and results out of range 22003.
 SELECT s AS statement, pg_temp.outcome(s) AS outcome

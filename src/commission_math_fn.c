@@ -15,7 +15,9 @@
  * elements, lengths that differ, not ascending, first breakpoint not 0,
  * negative rate or y); 22003 a non-finite amount or attainment, a value
  * with more than SP_CM_SCALE_MAX decimals or 38 digits, and a result
- * beyond the exact 128-bit range.
+ * beyond the exact 128-bit range.  The one exception to the decimal limit
+ * is the attainment, a quotient as a rule: it is rounded to
+ * SP_CM_SCALE_MAX decimals instead.
  */
 #include "postgres.h"
 
@@ -272,6 +274,7 @@ salesperf_payout_curve(PG_FUNCTION_ARGS)
 				ys;
 	sp_cm_dec	attainment,
 				result;
+	Numeric		attainment_num;
 	char	   *attainment_text;
 	size_t		bad = 0;
 	sp_cm_status st;
@@ -287,7 +290,19 @@ salesperf_payout_curve(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	attainment = read_scalar(PG_GETARG_NUMERIC(0), "attainment", &attainment_text);
+	attainment_num = PG_GETARG_NUMERIC(0);
+
+	/*
+	 * An attainment is usually a quotient, which numeric division can give
+	 * more than SP_CM_SCALE_MAX decimals (1 / 30000000000000.0 has 32): use
+	 * it rounded to that many.  The result is rounded to 12 decimals anyway.
+	 */
+	if (!numeric_is_nan(attainment_num) && !numeric_is_inf(attainment_num) &&
+		DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(attainment_num))) > SP_CM_SCALE_MAX)
+		attainment_num = DatumGetNumeric(DirectFunctionCall2(numeric_round,
+															 NumericGetDatum(attainment_num),
+															 Int32GetDatum(SP_CM_SCALE_MAX)));
+	attainment = read_scalar(attainment_num, "attainment", &attainment_text);
 
 	st = sp_cm_curve(attainment, xs.v, xs.n, ys.v, ys.n, &result, &bad);
 	if (st == SP_CM_OVERFLOW)

@@ -26,5 +26,6 @@ COMMENT ON FUNCTION salesperf.payout_curve(numeric, numeric[], numeric[]) IS
   'On a point the result is ys[i] exactly. Between points it is ys[i] + (ys[i+1] - ys[i]) * (attainment - xs[i]) / (xs[i+1] - xs[i]), '
   'rounded half away from zero to 12 decimal places (or to the scale of those two ys if larger), then stripped of trailing zeros but never below the scale of those two ys. '
   'NULL attainment gives NULL; NULL xs or ys raise 22004; an invalid curve raises 22023 naming the element; '
-  'a non-finite attainment, a value with more than 30 decimals or a step beyond 38 digits raise 22003. '
+  'An attainment with more than 30 decimals (a quotient can have them) is first rounded to 30. '
+  'A non-finite attainment, xs or ys with more than 30 decimals or a step beyond 38 digits raise 22003. '
   'Calling it with attainment 0 validates a curve.';

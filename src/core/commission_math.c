@@ -180,23 +180,35 @@ sp_cm_cmp(sp_cm_dec a, sp_cm_dec b)
 }
 
 bool
-sp_cm_div_round(__int128 num, __int128 den, __int128 *quotient)
+sp_cm_div_round(__int128 num, __int128 den, int k, __int128 *quotient)
 {
-	__int128	q,
+	unsigned __int128 m,
+				d,
+				q,
 				r;
-	unsigned __int128 ar,
-				ad;
+	bool		negative = (num < 0) != (den < 0);
 
-	if (den == 0 || (num == I128_MIN && den == -1))
+	if (den == 0 || k < 0)
 		return false;
-	q = num / den;
-	r = num % den;
-	ar = r < 0 ? -(unsigned __int128) r : (unsigned __int128) r;
-	ad = den < 0 ? -(unsigned __int128) den : (unsigned __int128) den;
-	/* |r| >= |den| / 2, written so that nothing overflows */
-	if (r != 0 && ar >= ad - ar)
-		q += ((num < 0) != (den < 0)) ? -1 : 1;
-	*quotient = q;
+	m = num < 0 ? -(unsigned __int128) num : (unsigned __int128) num;
+	d = den < 0 ? -(unsigned __int128) den : (unsigned __int128) den;
+	q = m / d;
+	r = m % d;
+	/* one decimal digit at a time, so that num × 10^k is never formed */
+	while (k-- > 0)
+	{
+		if (q > (unsigned __int128) I128_MAX / 10 || r > ~(unsigned __int128) 0 / 10)
+			return false;
+		r *= 10;
+		q = q * 10 + r / d;
+		r %= d;
+	}
+	/* |r| >= d / 2, written so that nothing overflows */
+	if (r != 0 && r >= d - r)
+		q++;
+	if (q > (unsigned __int128) I128_MAX + (negative ? 1 : 0))
+		return false;
+	*quotient = negative ? (__int128) -q : (__int128) q;
 	return true;
 }
 
@@ -366,7 +378,6 @@ interpolate(sp_cm_dec a, sp_cm_dec x0, sp_cm_dec x1, sp_cm_dec y0, sp_cm_dec y1,
 				t,
 				dx,
 				dy,
-				f,
 				base,
 				rise,
 				num,
@@ -383,10 +394,8 @@ interpolate(sp_cm_dec a, sp_cm_dec x0, sp_cm_dec x1, sp_cm_dec y0, sp_cm_dec y1,
 	dx /= (__int128) g;
 
 	/* (y0 × dx + dy × t) × 10^(scale - sy) / dx, rounded once */
-	if (!pow10_ok(scale - sy, &f) ||
-		!mul_ok(y0c, dx, &base) || !mul_ok(dy, t, &rise) ||
-		!add_ok(base, rise, &num) || !mul_ok(num, f, &num) ||
-		!sp_cm_div_round(num, dx, &q))
+	if (!mul_ok(y0c, dx, &base) || !mul_ok(dy, t, &rise) || !add_ok(base, rise, &num) ||
+		!sp_cm_div_round(num, dx, scale - sy, &q))
 		return SP_CM_OVERFLOW;
 	while (scale > sy && q % 10 == 0)
 	{

@@ -75,10 +75,11 @@ void		sp_cm_format(sp_cm_dec v, char *buf);
 int			sp_cm_cmp(sp_cm_dec a, sp_cm_dec b);
 
 /*
- * num / den rounded half away from zero (den != 0).  Returns false when
- * the quotient does not fit (only INT128_MIN / -1).
+ * num × 10^k / den rounded half away from zero (den != 0, k >= 0), by long
+ * division so that num × 10^k need not fit.  Returns false when the
+ * quotient does not fit.
  */
-bool		sp_cm_div_round(__int128 num, __int128 den, __int128 *quotient);
+bool		sp_cm_div_round(__int128 num, __int128 den, int k, __int128 *quotient);
 
 /*
  * Checks a tier table: non-empty, nb == nr, breakpoints[0] = 0, strictly

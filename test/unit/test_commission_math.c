@@ -209,33 +209,41 @@ static void
 test_div_round(void **unused)
 {
 	__int128	q = 0;
-	__int128	t12 = 1000000000000LL;
 
 	/* thirds at 12 decimals: 1/3 -> 0.333333333333, 2/3 -> 0.666666666667 */
-	assert_true(sp_cm_div_round(t12, 3, &q) && q == 333333333333LL);
-	assert_true(sp_cm_div_round(2 * t12, 3, &q) && q == 666666666667LL);
-	assert_true(sp_cm_div_round(-t12, 3, &q) && q == -333333333333LL);
-	assert_true(sp_cm_div_round(-2 * t12, 3, &q) && q == -666666666667LL);
-	assert_true(sp_cm_div_round(2 * t12, -3, &q) && q == -666666666667LL);
+	assert_true(sp_cm_div_round(1, 3, 12, &q) && q == 333333333333LL);
+	assert_true(sp_cm_div_round(2, 3, 12, &q) && q == 666666666667LL);
+	assert_true(sp_cm_div_round(-1, 3, 12, &q) && q == -333333333333LL);
+	assert_true(sp_cm_div_round(-2, 3, 12, &q) && q == -666666666667LL);
+	assert_true(sp_cm_div_round(2, -3, 12, &q) && q == -666666666667LL);
+	assert_true(sp_cm_div_round(-2, -3, 12, &q) && q == 666666666667LL);
 	/* ties go away from zero, in every sign combination */
-	assert_true(sp_cm_div_round(5, 2, &q) && q == 3);
-	assert_true(sp_cm_div_round(-5, 2, &q) && q == -3);
-	assert_true(sp_cm_div_round(5, -2, &q) && q == -3);
-	assert_true(sp_cm_div_round(-5, -2, &q) && q == 3);
-	assert_true(sp_cm_div_round(1, 2, &q) && q == 1);
-	assert_true(sp_cm_div_round(-1, 2, &q) && q == -1);
+	assert_true(sp_cm_div_round(5, 2, 0, &q) && q == 3);
+	assert_true(sp_cm_div_round(-5, 2, 0, &q) && q == -3);
+	assert_true(sp_cm_div_round(5, -2, 0, &q) && q == -3);
+	assert_true(sp_cm_div_round(-5, -2, 0, &q) && q == 3);
+	assert_true(sp_cm_div_round(1, 2, 0, &q) && q == 1);
+	assert_true(sp_cm_div_round(-1, 2, 0, &q) && q == -1);
+	/* 1/8 at 2 decimals is 0.125: a tie at the last digit -> 0.13, -0.13 */
+	assert_true(sp_cm_div_round(1, 8, 2, &q) && q == 13);
+	assert_true(sp_cm_div_round(-1, 8, 2, &q) && q == -13);
 	/* below a half: toward zero */
-	assert_true(sp_cm_div_round(1, 3, &q) && q == 0);
-	assert_true(sp_cm_div_round(-1, 3, &q) && q == 0);
-	assert_true(sp_cm_div_round(49, 100, &q) && q == 0);
-	assert_true(sp_cm_div_round(-51, 100, &q) && q == -1);
+	assert_true(sp_cm_div_round(1, 3, 0, &q) && q == 0);
+	assert_true(sp_cm_div_round(-1, 3, 0, &q) && q == 0);
+	assert_true(sp_cm_div_round(49, 100, 0, &q) && q == 0);
+	assert_true(sp_cm_div_round(-51, 100, 0, &q) && q == -1);
 	/* at the edges of the range: no overflow inside the rounding test */
-	assert_true(sp_cm_div_round(I128_MAX, 2, &q) && q == ((__int128) 1 << 126));
-	assert_true(sp_cm_div_round(I128_MAX - 1, I128_MAX, &q) && q == 1);
-	assert_true(sp_cm_div_round(I128_MIN, I128_MAX, &q) && q == -1);
-	assert_true(sp_cm_div_round(I128_MIN, 2, &q) && q == -((__int128) 1 << 126));
-	assert_false(sp_cm_div_round(I128_MIN, -1, &q));
-	assert_false(sp_cm_div_round(1, 0, &q));
+	assert_true(sp_cm_div_round(I128_MAX, 2, 0, &q) && q == ((__int128) 1 << 126));
+	assert_true(sp_cm_div_round(I128_MAX - 1, I128_MAX, 0, &q) && q == 1);
+	assert_true(sp_cm_div_round(I128_MIN, I128_MAX, 0, &q) && q == -1);
+	assert_true(sp_cm_div_round(I128_MIN, 2, 0, &q) && q == -((__int128) 1 << 126));
+	assert_true(sp_cm_div_round(I128_MIN, 1, 0, &q) && q == I128_MIN);
+	assert_false(sp_cm_div_round(I128_MIN, -1, 0, &q));
+	assert_false(sp_cm_div_round(1, 0, 0, &q));
+	/* num × 10^k beyond 128 bits is fine when the quotient fits */
+	assert_true(sp_cm_div_round(I128_MAX, I128_MAX, 30, &q) && q == (__int128) 1000000000000000LL * 1000000000000000LL);
+	assert_false(sp_cm_div_round(I128_MAX, 1, 1, &q));
+	assert_false(sp_cm_div_round(1, 1, 39, &q));
 }
 
 /* ---- tiered commission ---------------------------------------------- */
@@ -582,6 +590,12 @@ test_curve_validation_and_overflow(void **unused)
 	assert_int_equal(bad, 2);
 	/* xs may be negative; only ys are payouts */
 	assert_string_equal(curve("-1", "-2 0", "0 1"), "0.5");
+	/*
+	 * An attainment with 28 decimals, as numeric division gives for 1/3e9,
+	 * on a segment starting at 0.5: 0.5 + 0.5 × 0.0000000003333333333333333333
+	 * = 0.50000000016666666666666666665 -> 0.500000000167
+	 */
+	assert_string_equal(curve("0.0000000003333333333333333333", "0 1", "0.5 1"), "0.500000000167");
 	/* the segment needs 10^30 at 30 decimals: overflow, not a wrong answer */
 	assert_int_equal(curve_status("0.000000000000000000000000000001",
 								  "0 1000000000000000000000000000000", "0 1", &bad),
