@@ -32,14 +32,18 @@ SELECT salesperf.period_end(:'prev_month_start'::timestamptz, 'month') <= now() 
 SELECT salesperf.close_commission_period(:'prev_month_start') AS lines_frozen;
 \endif
 
--- After the close, the customer of Amélie Roux's biggest deal of last month
--- cancels: the deal is reversed (deleted from the ledger).  What was paid
--- for it is clawed back in this month's statement, and Paris's team
--- attainment for last month drops with it.
+-- After the close, a customer cancels the biggest deal last month of the
+-- Paris rep whose attainment was nearest 100 % (where the curve is
+-- steepest): the deal is reversed (deleted from the ledger).  What was paid
+-- for it is clawed back in this month's statement, from the rep and, as
+-- Paris's team attainment for last month drops with it, from the team.
 CREATE TABLE demo.reversed_deal AS
 SELECT a.activity_id, a.rep_id, a.amount, a.occurred_at
   FROM salesperf.activity a
- WHERE a.rep_id = 1 AND a.kind = 'deal_won'
+ WHERE a.rep_id = (SELECT s.rep_id FROM salesperf.commission_statement('month', :'prev_month_start') s
+                    WHERE salesperf.unit_of(s.rep_id, :'prev_month_start') = 11 AND s.attainment IS NOT NULL
+                    ORDER BY abs(s.attainment - 1), s.rep_id LIMIT 1)
+   AND a.kind = 'deal_won'
    AND a.occurred_at >= :'prev_month_start'
    AND a.occurred_at < salesperf.period_end(:'prev_month_start'::timestamptz, 'month')
  ORDER BY a.amount DESC, a.activity_id

@@ -49,7 +49,7 @@ SELECT * FROM pg_temp.team_statement(:'prev_month_start');
 \echo
 \echo '    Changes to a paid month after its close: clawbacks and true-ups, paid in the next open month'
 SELECT a.name AS rep, to_char(a.for_period_start, 'FMMonth YYYY') AS "for",
-       demo.figure(a.basis_paid) AS "revenue paid on", demo.figure(a.basis_now) AS "revenue now",
+       demo.figure(a.basis_paid) AS "revenue then", demo.figure(a.basis_now) AS "revenue now",
        demo.figure(a.earned_paid) AS "paid", demo.figure(a.earned_now) AS "earned now",
        demo.figure(a.amount) AS amount, a.kind
   FROM salesperf.commission_adjustments('month', :'month_start') a
@@ -57,9 +57,11 @@ SELECT a.name AS rep, to_char(a.for_period_start, 'FMMonth YYYY') AS "for",
     OR a.rep_id IN (SELECT m.rep_id FROM salesperf.membership m WHERE m.unit_id = 11)
  ORDER BY a.amount, a.name;
 SELECT format('    (%s''s deal of %s € from %s was reversed after the close)', r.name,
-              trim(demo.figure(d.amount)), to_char(d.occurred_at, 'FMDD Month'))
-       AS " "
-  FROM demo.reversed_deal d JOIN salesperf.rep r USING (rep_id);
+              trim(demo.figure(d.amount)), to_char(d.occurred_at, 'FMDD FMMonth'))
+       AS reversed_line
+  FROM demo.reversed_deal d JOIN salesperf.rep r USING (rep_id)
+\gset
+\echo :reversed_line
 
 \echo
 \echo '    ' :month_name '— so far (open: computed from the counters whenever it is read)'

@@ -600,7 +600,7 @@ BEGIN
            CASE WHEN k.unit = 'currency' THEN round(x.now_basis, cs)
                 WHEN k.den_measure IS NOT NULL THEN trim_scale(round(x.now_basis, 4))
                 ELSE trim_scale(x.now_basis) END,
-           x.paid, x.now_earned, x.before,
+           x.paid, x.now_earned, round(x.before, cs),
            x.now_earned - x.paid - x.before,
            CASE WHEN x.now_earned - x.paid - x.before < 0 THEN 'clawback' ELSE 'true_up' END
       FROM (SELECT c.rep_id, c.period_start, c.plan_terms ->> 'basis_kpi' AS kpi, c.basis, e.basis AS now_basis,
