@@ -44,3 +44,8 @@ UPDATE salesperf.activity SET recorded_at = '2025-04-14 12:00 America/New_York'
  WHERE activity_id > :max_activity;
 UPDATE salesperf.tracked_source SET tracked_at = '2025-04-14 12:00 America/New_York'
  WHERE kind = 'message';
+-- April's commission is closed after the restore; its stamp is fixed the
+-- same way.
+SELECT salesperf.close_commission_period('2025-04-01 00:00 America/New_York');
+UPDATE salesperf.commission_period SET closed_at = '2025-05-02 09:00 America/New_York'
+ WHERE period_start = '2025-04-01 00:00 America/New_York';

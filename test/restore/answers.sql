@@ -113,3 +113,10 @@ SELECT o.rep_id,
        salesperf.forecast_quantiles(o.source || o.source_key, o.amount::float8, s.probability::float8)
   FROM salesperf.opportunity o JOIN salesperf.stage s ON s.stage = o.stage
  GROUP BY ROLLUP (o.rep_id) ORDER BY 1 NULLS LAST;
+
+\echo '## commission'
+SELECT m.ps, s.* FROM (VALUES (timestamptz '2025-02-10 12:00 America/New_York'), ('2025-03-10 12:00 America/New_York'),
+                              ('2025-04-10 12:00 America/New_York')) AS m(ps)
+ CROSS JOIN LATERAL salesperf.commission_statement('month', m.ps) s ORDER BY 1, 2;
+SELECT m.ps, a.* FROM (VALUES (timestamptz '2025-03-10 12:00 America/New_York'), ('2025-04-10 12:00 America/New_York')) AS m(ps)
+ CROSS JOIN LATERAL salesperf.commission_adjustments('month', m.ps) a ORDER BY 1, 2, 4;

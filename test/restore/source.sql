@@ -215,3 +215,28 @@ SELECT salesperf.record(1 + (i % 9), (ARRAY['call', 'email', 'demo', 'deal_won']
                         timestamptz '2025-04-12 08:00 America/New_York' + i * interval '2 hours 11 minutes',
                         CASE WHEN i % 3 = 0 THEN 'late' END, CASE WHEN i % 3 = 0 THEN 'l' || i END)
   FROM generate_series(1, 80) i;
+
+-- Commission: a quota plan and a graduated rate plan, revenue targets,
+-- February and March 2025 closed, a February deal reversed after its close
+-- (a clawback in the next open month), a plan change for April.
+SELECT salesperf.set_target('revenue', 'rep', r, 'month', m, 10000 + 2500 * r)
+  FROM generate_series(1, 9) r
+ CROSS JOIN (VALUES (timestamptz '2025-02-01 00:00 America/New_York'),
+                    ('2025-03-01 00:00 America/New_York'), ('2025-04-01 00:00 America/New_York')) AS p(m);
+SELECT salesperf.set_target('revenue', 'unit', 1011, 'month', '2025-02-01 00:00 America/New_York', 30000);
+INSERT INTO salesperf.commission_plan
+       (name, basis_kpi, period, kind, target_incentive, individual_weight, team_weight, curve_x, curve_y, team_bonus)
+VALUES ('AE', 'revenue', 'month', 'quota', 3000, 0.6, 0.4, '{0.5,1,1.5}', '{0,1,2.25}', 250);
+INSERT INTO salesperf.commission_plan (name, basis_kpi, period, kind, breakpoints, rates, retroactive)
+VALUES ('Hunter', 'revenue', 'month', 'rate', '{0,10000,25000.5}', '{0.04,0.075,0.1}', false);
+SELECT salesperf.assign_plan(r, CASE WHEN r % 3 = 0 THEN 'Hunter' ELSE 'AE' END, '2025-01-01 00:00 America/New_York')
+  FROM generate_series(1, 9) r;
+SELECT count(salesperf.record(1 + (i % 9), 'deal_won', 1500 + (i * 977) % 9000 + 0.25,
+                              timestamptz '2025-02-01 10:00 America/New_York' + i * interval '13 hours 7 minutes',
+                              'crm-deals', 'c' || i))
+  FROM generate_series(1, 110) i;
+SELECT salesperf.close_commission_period('2025-02-01 00:00 America/New_York');
+DELETE FROM salesperf.activity WHERE source = 'crm-deals' AND source_key IN ('c5', 'c14');
+SELECT salesperf.close_commission_period('2025-03-01 00:00 America/New_York');
+SELECT salesperf.record(2, 'deal_won', 4321.5, '2025-02-27 18:00 America/New_York', 'crm-deals', 'late-feb');
+SELECT salesperf.assign_plan(4, 'Hunter', '2025-04-01 00:00 America/New_York');
