@@ -6,7 +6,7 @@
 \pset tuples_only true
 SET client_min_messages = warning;
 
-SELECT plan(26);
+SELECT plan(32);
 
 -- Configuration ---------------------------------------------------------------
 SELECT lives_ok($$SELECT salesperf.create_leaderboard('points_month', 'points', 'rep', 'month')$$,
@@ -36,6 +36,13 @@ SELECT lives_ok($$SELECT salesperf.create_leaderboard('scratch', 'calls', 'unit'
 SELECT lives_ok($$DELETE FROM salesperf.leaderboard WHERE name = 'scratch'$$,
                 'admin deletes a board (its standings go with it)');
 
+-- Commission: plans, assignments and the close are the admin's; the frozen
+-- statements are written only by close_commission_period().
+SELECT lives_ok($$INSERT INTO salesperf.commission_plan (name, basis_kpi, period, kind, breakpoints, rates)
+                  VALUES ('flat', 'revenue', 'month', 'rate', '{0}', '{0.05}')$$, 'admin defines a commission plan');
+SELECT lives_ok($$SELECT salesperf.assign_plan(101, 'flat', '2026-01-01 00:00+00')$$, 'admin assigns a plan');
+SELECT lives_ok($$SELECT salesperf.close_commission_period('2026-02-01 00:00+00')$$, 'admin closes a commission month');
+
 -- CRM tables the admin owns, tracked, and written by the CRM backend's role.
 CREATE TABLE crm.calls (id bigint PRIMARY KEY, rep bigint, at timestamptz, seconds integer, status text);
 CREATE TABLE crm.deals (id text PRIMARY KEY, owner bigint, value numeric, stage text, close_on date);
@@ -50,7 +57,7 @@ SELECT lives_ok($$SELECT salesperf.track_opportunities('crm.deals', 'id', 'owner
 SELECT throws_ok(pg_catalog.format('INSERT INTO salesperf.%I DEFAULT VALUES', t), '42501', NULL,
                  'admin cannot insert into ' || t)
   FROM unnest(ARRAY['standing', 'kpi_counter', 'capped_award', 'unit_tree', 'board_unit',
-                    'forecast_snapshot']) AS t;
+                    'forecast_snapshot', 'commission_period', 'commission_paid', 'commission_adjustment']) AS t;
 SELECT throws_ok($$UPDATE salesperf.kpi_counter SET points = points + 100$$, '42501', NULL,
                  'admin cannot add points to counters');
 SELECT throws_ok($$TRUNCATE salesperf.activity$$, '42501', NULL, 'admin cannot truncate the ledger');

@@ -6,7 +6,7 @@
 \pset tuples_only true
 SET client_min_messages = warning;
 
-SELECT plan(14 + 5 + 12 + 3
+SELECT plan(16 + 5 + 14 + 3
             + (SELECT count(*)::integer FROM pg_catalog.pg_class c
                 WHERE c.relnamespace = 'salesperf'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')));
 
@@ -53,6 +53,11 @@ SELECT lives_ok($$SELECT * FROM salesperf.scored_activity$$, 'reader reads score
 SELECT lives_ok($$SELECT salesperf.has_capped_rule('call', now())$$, 'reader calls the scoring helpers');
 SELECT lives_ok($$SELECT * FROM salesperf.forecast_accuracy$$, 'reader reads the forecast accuracy');
 SELECT lives_ok($$SELECT * FROM salesperf.settings$$, 'reader reads the settings');
+SELECT lives_ok($$SELECT * FROM salesperf.commission_statement('month', '2026-03-15 12:00+00')$$,
+                'reader reads commission statements');
+SELECT lives_ok($$SELECT * FROM salesperf.commission_adjustments('month', '2026-03-15 12:00+00'),
+                         salesperf.tiered_commission(10, '{0}', '{0.1}'), salesperf.payout_curve(1, '{0}', '{1}')$$,
+                'reader reads commission adjustments and the commission maths');
 
 -- No writes to the ledger or the opportunities.
 SELECT throws_ok($$INSERT INTO salesperf.activity (rep_id, kind, occurred_at) VALUES (103, 'call', now())$$,
@@ -78,7 +83,9 @@ SELECT throws_ok(pg_catalog.format('SELECT %s', f), '42501', NULL, 'reader canno
         $$salesperf.track('salesperf.rep', 'call', 'rep_id', 'rep_id')$$,
         $$salesperf.grant_access('sp_reader', 'admin')$$,
         $$salesperf.rederive(ARRAY[103]::bigint[], ARRAY['2026-03-07']::date[])$$,
-        $$salesperf.lock_reps(ARRAY[103]::bigint[])$$]) AS f;
+        $$salesperf.lock_reps(ARRAY[103]::bigint[])$$,
+        $$salesperf.assign_plan(103, NULL, '2026-03-20 00:00+00')$$,
+        $$salesperf.close_commission_period('2026-02-01 00:00+00')$$]) AS f;
 
 -- Rules, KPIs and boards.
 SELECT throws_ok($$UPDATE salesperf.point_rule SET points = 100$$, '42501', NULL, 'reader cannot change a rule');

@@ -12,7 +12,7 @@
 \pset tuples_only true
 SET client_min_messages = warning;
 
-SELECT plan(17 + 16 * 3 + 14);
+SELECT plan(17 + 21 * 3 + 16);
 
 -- The ledger ------------------------------------------------------------------
 SELECT lives_ok($$SELECT salesperf.record(101, 'call', 30, '2026-03-10 09:00+00', 'crm', 'c1')$$,
@@ -63,7 +63,9 @@ SELECT throws_ok($$TRUNCATE salesperf.activity$$, '42501', NULL, 'writer cannot 
 SELECT throws_ok(x.stmt, '42501', NULL, x.what)
   FROM unnest(ARRAY['standing', 'kpi_counter', 'capped_award', 'unit_tree', 'board_unit',
                     'forecast_snapshot', 'point_rule', 'kpi', 'leaderboard', 'configuration',
-                    'membership', 'rep', 'unit', 'activity_kind', 'stage', 'forecast_adjustment'])
+                    'membership', 'rep', 'unit', 'activity_kind', 'stage', 'forecast_adjustment',
+                    'commission_plan', 'plan_assignment', 'commission_period', 'commission_paid',
+                    'commission_adjustment'])
        WITH ORDINALITY AS t(name, n)
  CROSS JOIN LATERAL (
        SELECT a.attname FROM pg_catalog.pg_attribute a
@@ -95,6 +97,8 @@ SELECT throws_ok(pg_catalog.format('SELECT %s', f), '42501', NULL, 'writer canno
         $$salesperf.rederive(ARRAY[101]::bigint[], ARRAY['2026-03-10']::date[])$$,
         $$salesperf.refresh_standings(ARRAY[101]::bigint[], ARRAY['2026-03-10']::date[])$$,
         $$salesperf.lock_reps(ARRAY[101]::bigint[])$$,
-        $$salesperf.rebuild_board_units()$$]) AS f;
+        $$salesperf.rebuild_board_units()$$,
+        $$salesperf.assign_plan(101, NULL, '2026-03-20 00:00+00')$$,
+        $$salesperf.close_commission_period('2026-02-01 00:00+00')$$]) AS f;
 
 SELECT * FROM finish();
