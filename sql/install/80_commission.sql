@@ -64,7 +64,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    k salesperf.kpi;
+    k         salesperf.kpi;
+    bad_array text;
+    bad_value numeric;
 BEGIN
     IF NEW.name IS NULL OR NEW.basis_kpi IS NULL OR NEW.period IS NULL OR NEW.kind IS NULL
        OR NEW.retroactive IS NULL OR NEW.team_bonus IS NULL THEN
@@ -89,6 +91,21 @@ BEGIN
     IF NEW.team_bonus < 0 OR NEW.team_bonus IN ('NaN', 'Infinity') THEN
         RAISE EXCEPTION 'invalid team_bonus % in plan "%"', NEW.team_bonus, NEW.name
             USING ERRCODE = '22003', DETAIL = 'A team bonus is a finite amount, not negative.';
+    END IF;
+
+    -- The tiers and the curve are evaluated exactly on 128-bit integers:
+    -- their numbers carry at most 12 decimal places (attainments and bases
+    -- are rounded to 12 places before they meet them).
+    SELECT x.what, x.v INTO bad_array, bad_value
+      FROM (SELECT 'breakpoints' AS what, v FROM unnest(NEW.breakpoints) v
+            UNION ALL SELECT 'rates', v FROM unnest(NEW.rates) v
+            UNION ALL SELECT 'curve_x', v FROM unnest(NEW.curve_x) v
+            UNION ALL SELECT 'curve_y', v FROM unnest(NEW.curve_y) v) x
+     WHERE pg_catalog.scale(x.v) > 12
+     LIMIT 1;
+    IF bad_array IS NOT NULL THEN
+        RAISE EXCEPTION '% of plan "%" has % with more than 12 decimal places', bad_array, NEW.name, bad_value
+            USING ERRCODE = '22023', HINT = 'Round the plan''s numbers to 12 decimal places or fewer.';
     END IF;
 
     IF NEW.kind = 'rate' THEN
@@ -173,28 +190,39 @@ COMMENT ON TABLE salesperf.commission_period IS
 SELECT pg_catalog.pg_extension_config_dump('salesperf.commission_period', '');
 
 -- The frozen statement of each closed period: what was paid, and the
--- inputs a re-run uses (plan terms, target, teams with their shares and
--- targets).  plan_terms is NULL on a line that only carries adjustments.
+-- inputs a re-run uses (the plan's terms as they were, the target, the
+-- teams with their shares and targets).  plan is NULL on a line that only
+-- carries adjustments.
 CREATE TABLE salesperf.commission_paid (
-    period          text NOT NULL,
-    period_start    timestamptz NOT NULL,
-    rep_id          bigint NOT NULL,
-    name            text,
-    plan            text,
-    plan_terms      jsonb,
-    first_day       date NOT NULL,
-    end_day         date NOT NULL,
-    target          numeric,
-    team_units      bigint[],
-    team_shares     numeric[],
-    team_targets    numeric[],
-    basis           numeric,
-    attainment      numeric,
-    individual_part numeric NOT NULL,
-    team_part       numeric NOT NULL,
-    team_bonus      numeric NOT NULL,
-    adjustments     numeric NOT NULL,
-    total           numeric NOT NULL,
+    period            text NOT NULL,
+    period_start      timestamptz NOT NULL,
+    rep_id            bigint NOT NULL,
+    name              text,
+    plan              text,
+    basis_kpi         text,
+    plan_kind         text,
+    breakpoints       numeric[],
+    rates             numeric[],
+    retroactive       boolean,
+    target_incentive  numeric,
+    individual_weight numeric,
+    team_weight       numeric,
+    curve_x           numeric[],
+    curve_y           numeric[],
+    plan_team_bonus   numeric,
+    first_day         date NOT NULL,
+    end_day           date NOT NULL,
+    target            numeric,
+    team_units        bigint[],
+    team_shares       numeric[],
+    team_targets      numeric[],
+    basis             numeric,
+    attainment        numeric,
+    individual_part   numeric NOT NULL,
+    team_part         numeric NOT NULL,
+    team_bonus        numeric NOT NULL,
+    adjustments       numeric NOT NULL,
+    total             numeric NOT NULL,
     PRIMARY KEY (period, period_start, rep_id),
     FOREIGN KEY (period, period_start) REFERENCES salesperf.commission_period (period, period_start)
 );
@@ -202,7 +230,9 @@ CREATE TABLE salesperf.commission_paid (
 CREATE INDEX commission_paid_rep_idx ON salesperf.commission_paid (rep_id, period, period_start);
 COMMENT ON TABLE salesperf.commission_paid IS
   'Derived: the frozen commission statement lines of closed periods, with the inputs a re-run uses. Written only by salesperf.close_commission_period().';
-COMMENT ON COLUMN salesperf.commission_paid.plan_terms IS 'The plan row as it was at the close (NULL: the line only carries adjustments).';
+COMMENT ON COLUMN salesperf.commission_paid.plan IS 'The plan the rep was paid under (NULL: the line only carries adjustments); basis_kpi through plan_team_bonus are its terms at the close.';
+COMMENT ON COLUMN salesperf.commission_paid.plan_kind IS 'The plan''s kind (rate or quota) at the close.';
+COMMENT ON COLUMN salesperf.commission_paid.plan_team_bonus IS 'The plan''s team bonus amount at the close (team_bonus is what was paid of it).';
 COMMENT ON COLUMN salesperf.commission_paid.team_units IS 'Units the rep belonged to during the period.';
 COMMENT ON COLUMN salesperf.commission_paid.team_shares IS 'Share of the period spent in each of team_units.';
 COMMENT ON COLUMN salesperf.commission_paid.team_targets IS 'Effective target of each of team_units at the close.';
@@ -261,14 +291,20 @@ COMMENT ON FUNCTION salesperf.commission_period_check(text, text, timestamptz) I
 -- [first_day, end_day) as the current settings draw it (NULL if none).
 CREATE FUNCTION salesperf.closed_commission_period(period text, first_day date, end_day date)
 RETURNS salesperf.commission_period
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT c.* FROM salesperf.commission_period c
-   WHERE c.period = closed_commission_period.period
-     AND c.first_day >= closed_commission_period.first_day AND c.first_day < closed_commission_period.end_day
-   ORDER BY c.first_day
-   LIMIT 1
+DECLARE
+    c salesperf.commission_period;
+BEGIN
+    -- PL/pgSQL, not SQL: the plan is kept between calls.
+    SELECT * INTO c FROM salesperf.commission_period x
+     WHERE x.period = closed_commission_period.period
+       AND x.first_day >= closed_commission_period.first_day AND x.first_day < closed_commission_period.end_day
+     ORDER BY x.first_day
+     LIMIT 1;
+    RETURN c;
+END
 $$;
 COMMENT ON FUNCTION salesperf.closed_commission_period(text, date, date) IS
   'Internal: the closed commission period of a kind that starts within the given local days, if any.';
@@ -307,6 +343,9 @@ BEGIN
 
     SELECT * INTO cur FROM salesperf.plan_assignment a
      WHERE a.rep_id = assign_plan.rep_id AND a.during @> since;
+    IF cur.plan IS NOT DISTINCT FROM plan THEN
+        RETURN;                                   -- already on it (or already off)
+    END IF;
 
     -- What was paid stays paid: no plan change inside a closed period of
     -- the kind of the plan left or the plan taken.
@@ -319,10 +358,7 @@ BEGIN
             USING ERRCODE = '22023', HINT = 'Assign the plan from the start of the next open period.';
     END IF;
 
-    IF FOUND AND cur.rep_id IS NOT NULL THEN
-        IF cur.plan IS NOT DISTINCT FROM plan THEN
-            RETURN;                               -- already on it
-        END IF;
+    IF cur.rep_id IS NOT NULL THEN
         IF pg_catalog.lower(cur.during) = since THEN
             DELETE FROM salesperf.plan_assignment a
              WHERE a.rep_id = cur.rep_id AND a.during = cur.during;
@@ -387,102 +423,104 @@ $$;
 COMMENT ON FUNCTION salesperf.unit_target(text, text, timestamptz, date, date, bigint) IS
   'Internal: effective target of one unit for a KPI and period (bounds given), computed over its subtree only; equals salesperf.effective_target() for the unit.';
 
--- The inputs of the open period's lines, from today's plans, assignments,
--- targets and memberships.  One row per rep paid under a plan of this kind.
-CREATE FUNCTION salesperf.commission_live_inputs(period text, at timestamptz, for_rep bigint)
-RETURNS TABLE (rep_id bigint, period_start timestamptz, first_day date, end_day date, plan text,
-               plan_terms jsonb, target numeric, team_units bigint[], team_shares numeric[],
-               team_targets numeric[])
+
+-- The inputs of the lines of an open period [ps, pe) (local days [d0, d1)),
+-- from today's plans, assignments, targets and memberships: one row per rep
+-- paid under a plan of this kind, optionally only for_rep.
+CREATE FUNCTION salesperf.commission_live_inputs(period text, ps timestamptz, pe timestamptz, d0 date, d1 date,
+                                                 for_rep bigint)
+RETURNS TABLE (rep_id bigint, period_start timestamptz, first_day date, end_day date, plan text, basis_kpi text,
+               plan_kind text, breakpoints numeric[], rates numeric[], retroactive boolean,
+               target_incentive numeric, individual_weight numeric, team_weight numeric, curve_x numeric[],
+               curve_y numeric[], plan_team_bonus numeric, target numeric, team_units bigint[],
+               team_shares numeric[], team_targets numeric[])
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    p record;
 BEGIN
-    p := salesperf.target_period(commission_live_inputs.at, commission_live_inputs.period);
     -- EXECUTE: planned with the values, so a one-rep call is index probes
     -- and the rep filter disappears from a whole-company call.
     RETURN QUERY EXECUTE $q$
       WITH a AS MATERIALIZED (
-          SELECT DISTINCT ON (pa.rep_id) pa.rep_id, cp
+          SELECT DISTINCT ON (pa.rep_id) pa.rep_id, cp.*
             FROM salesperf.plan_assignment pa
             JOIN salesperf.commission_plan cp ON cp.name = pa.plan
            WHERE cp.period = $1 AND pa.during && tstzrange($2, $3, '[)')
              AND ($6::bigint IS NULL OR pa.rep_id = $6)
            ORDER BY pa.rep_id, lower(pa.during) DESC
       ), m AS MATERIALIZED (
-          SELECT a.rep_id, (a.cp).basis_kpi AS kpi, ms.unit_id, lower(ms.during) AS since,
+          SELECT a.rep_id, a.basis_kpi AS kpi, ms.unit_id, lower(ms.during) AS since,
                  round(extract(epoch FROM least(coalesce(upper(ms.during), $3), $3) - greatest(lower(ms.during), $2))
                        / extract(epoch FROM $3 - $2), 12) AS share
             FROM a JOIN salesperf.membership ms
               ON ms.rep_id = a.rep_id AND ms.during && tstzrange($2, $3, '[)')
       ), ut AS MATERIALIZED (
+          -- Each team's target once, however many members it has.
           SELECT u.unit_id, u.kpi, salesperf.unit_target(u.kpi, $1, $2, $4, $5, u.unit_id) AS target
             FROM (SELECT DISTINCT m.unit_id, m.kpi FROM m) u
+      ), tm AS MATERIALIZED (
+          -- One pass over the memberships (not one per rep).
+          SELECT m.rep_id,
+                 array_agg(m.unit_id ORDER BY m.since) AS units,
+                 array_agg(m.share ORDER BY m.since) AS shares,
+                 array_agg(ut.target ORDER BY m.since) AS targets
+            FROM m JOIN ut ON ut.unit_id = m.unit_id AND ut.kpi = m.kpi
+           GROUP BY m.rep_id
       )
-      SELECT a.rep_id, $2, $4, $5, (a.cp).name, to_jsonb(a.cp),
+      SELECT a.rep_id, $2, $4, $5, a.name, a.basis_kpi, a.kind, a.breakpoints, a.rates, a.retroactive,
+             a.target_incentive, a.individual_weight, a.team_weight, a.curve_x, a.curve_y, a.team_bonus,
              (SELECT t.value FROM salesperf.target t
                WHERE t.scope_id = a.rep_id AND t.scope = 'rep' AND t.period = $1
-                 AND t.start_day >= $4 AND t.start_day < $5 AND t.kpi = (a.cp).basis_kpi
+                 AND t.start_day >= $4 AND t.start_day < $5 AND t.kpi = a.basis_kpi
                ORDER BY t.start_day LIMIT 1),
              tm.units, tm.shares, tm.targets
         FROM a
-        LEFT JOIN LATERAL (
-              SELECT array_agg(m.unit_id ORDER BY m.since) AS units,
-                     array_agg(m.share ORDER BY m.since) AS shares,
-                     array_agg(ut.target ORDER BY m.since) AS targets
-                FROM m JOIN ut ON ut.unit_id = m.unit_id AND ut.kpi = m.kpi
-               WHERE m.rep_id = a.rep_id) tm ON true
-    $q$ USING commission_live_inputs.period, p.period_start, p.period_end, p.first_day, p.end_day,
-              commission_live_inputs.for_rep;
+        LEFT JOIN tm ON tm.rep_id = a.rep_id
+    $q$ USING period, ps, pe, d0, d1, for_rep;
 END
 $$;
-COMMENT ON FUNCTION salesperf.commission_live_inputs(text, timestamptz, bigint) IS
-  'Internal: inputs of the commission lines of the period containing `at` from today''s plans, assignments, targets and memberships (optionally one rep).';
+COMMENT ON FUNCTION salesperf.commission_live_inputs(text, timestamptz, timestamptz, date, date, bigint) IS
+  'Internal: inputs of the commission lines of an open period (bounds given) from today''s plans, assignments, targets and memberships (optionally one rep).';
 
--- Lines with their parts at full precision: either the live lines of the
--- period containing live_start, or (live_start NULL) re-runs of every
--- closed period of the kind from its frozen inputs.  The basis and the
--- teams' KPI values come from the counters.
-CREATE FUNCTION salesperf.commission_evaluate(period text, live_start timestamptz, for_rep bigint)
-RETURNS TABLE (rep_id bigint, period_start timestamptz, first_day date, end_day date, plan text,
-               plan_terms jsonb, target numeric, team_units bigint[], team_shares numeric[],
-               team_targets numeric[], basis numeric, attainment numeric, individual_part numeric,
-               team_part numeric, team_bonus numeric)
+-- Lines with their parts at full precision: the live lines of the open
+-- period [ps, pe), or (ps NULL) re-runs of every closed period of the kind
+-- from its frozen inputs.  The basis and the teams' KPI values come from
+-- the counters.
+CREATE FUNCTION salesperf.commission_evaluate(period text, ps timestamptz, pe timestamptz, d0 date, d1 date,
+                                              for_rep bigint)
+RETURNS TABLE (rep_id bigint, period_start timestamptz, first_day date, end_day date, plan text, basis_kpi text,
+               plan_kind text, breakpoints numeric[], rates numeric[], retroactive boolean,
+               target_incentive numeric, individual_weight numeric, team_weight numeric, curve_x numeric[],
+               curve_y numeric[], plan_team_bonus numeric, target numeric, team_units bigint[],
+               team_shares numeric[], team_targets numeric[], basis numeric, attainment numeric,
+               individual_part numeric, team_part numeric, team_bonus numeric)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
-    d0 date;
-    d1 date;
+    lo date := d0;
+    hi date := d1;
 BEGIN
-    -- The days read: the live period's, or those of every closed period.
-    IF commission_evaluate.live_start IS NOT NULL THEN
-        SELECT p.first_day, p.end_day INTO d0, d1
-          FROM salesperf.target_period(commission_evaluate.live_start, commission_evaluate.period) p;
-    ELSE
-        SELECT min(c.first_day), max(c.end_day) INTO d0, d1
+    IF ps IS NULL THEN
+        -- Re-runs: the days of every closed period.
+        SELECT min(c.first_day), max(c.end_day) INTO lo, hi
           FROM salesperf.commission_period c WHERE c.period = commission_evaluate.period;
-        IF d0 IS NULL THEN
+        IF lo IS NULL THEN
             RETURN;
         END IF;
     END IF;
     RETURN QUERY EXECUTE $q$
       WITH i AS MATERIALIZED (
-          SELECT x.rep_id, x.period_start, x.first_day, x.end_day, x.plan, x.plan_terms, x.target,
-                 x.team_units, x.team_shares, x.team_targets,
-                 (jsonb_populate_record(NULL::salesperf.commission_plan, x.plan_terms)).*
-            FROM (SELECT l.rep_id, l.period_start, l.first_day, l.end_day, l.plan, l.plan_terms, l.target,
-                         l.team_units, l.team_shares, l.team_targets
-                    FROM salesperf.commission_live_inputs($1, $2, $3) l
-                   WHERE $2::timestamptz IS NOT NULL
-                  UNION ALL
-                  SELECT c.rep_id, c.period_start, c.first_day, c.end_day, c.plan, c.plan_terms, c.target,
-                         c.team_units, c.team_shares, c.team_targets
-                    FROM salesperf.commission_paid c
-                   WHERE $2::timestamptz IS NULL AND c.period = $1 AND c.plan_terms IS NOT NULL
-                     AND ($3::bigint IS NULL OR c.rep_id = $3)) x
+          SELECT l.* FROM salesperf.commission_live_inputs($1, $2, $3, $4, $5, $6) l
+           WHERE $2::timestamptz IS NOT NULL
+          UNION ALL
+          SELECT c.rep_id, c.period_start, c.first_day, c.end_day, c.plan, c.basis_kpi, c.plan_kind,
+                 c.breakpoints, c.rates, c.retroactive, c.target_incentive, c.individual_weight, c.team_weight,
+                 c.curve_x, c.curve_y, c.plan_team_bonus, c.target, c.team_units, c.team_shares, c.team_targets
+            FROM salesperf.commission_paid c
+           WHERE $2::timestamptz IS NULL AND c.period = $1 AND c.plan IS NOT NULL
+             AND ($6::bigint IS NULL OR c.rep_id = $6)
       ), b AS (
           -- Each line's basis: the rep's KPI over the line's days.
           SELECT i.rep_id, i.period_start, sum(v.num) AS num, sum(v.den) AS den
@@ -492,46 +530,52 @@ BEGIN
            CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
                                                          c.kind, c.activities, c.amount, c.points,
                                                          c.last_at, c.last_amount_at, c.last_point_at) v
-           WHERE c.day >= $4 AND c.day < $5 AND ($3::bigint IS NULL OR c.rep_id = $3) AND v.num IS NOT NULL
+           WHERE c.day >= $7 AND c.day < $8 AND ($6::bigint IS NULL OR c.rep_id = $6) AND v.num IS NOT NULL
+             -- Only the kinds the KPI reads (kpi_contribution gives the
+             -- others nothing): most counter rows are skipped unread.
+             AND (k.num_kind IS NULL OR c.kind = k.num_kind
+                  OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR c.kind = k.den_kind)))
            GROUP BY i.rep_id, i.period_start
-      ), tm AS (
-          SELECT i.rep_id, i.period_start, i.first_day, i.end_day, i.basis_kpi, t.unit_id, t.share, t.target
+      ), tm AS MATERIALIZED (
+          -- Each line's teams, with what the team part needs of the plan.
+          SELECT i.rep_id, i.period_start, i.first_day, i.end_day, i.basis_kpi, i.plan_kind, i.target_incentive,
+                 i.team_weight, i.curve_x, i.curve_y, i.plan_team_bonus, t.unit_id, t.share, t.target
             FROM i CROSS JOIN LATERAL unnest(i.team_units, i.team_shares, i.team_targets) AS t(unit_id, share, target)
-      ), tu AS (
+      ), tu AS MATERIALIZED (
           -- Each team's KPI over the line's days: its whole subtree.
-          SELECT u.unit_id, u.period_start, u.basis_kpi, sum(v.num) AS num, sum(v.den) AS den
+          SELECT u.unit_id, u.period_start, u.basis_kpi,
+                 CASE WHEN k.den_measure IS NULL THEN COALESCE(x.num, 0) ELSE x.num / NULLIF(x.den, 0) END AS value
             FROM (SELECT DISTINCT tm.unit_id, tm.period_start, tm.first_day, tm.end_day, tm.basis_kpi FROM tm) u
             JOIN salesperf.kpi k ON k.name = u.basis_kpi
-            JOIN salesperf.unit_tree ut ON ut.ancestor_id = u.unit_id
-            JOIN salesperf.kpi_counter c
-              ON c.unit_id = ut.descendant_id AND c.day >= u.first_day AND c.day < u.end_day
-           CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
-                                                         c.kind, c.activities, c.amount, c.points,
-                                                         c.last_at, c.last_amount_at, c.last_point_at) v
-           WHERE c.day >= $4 AND c.day < $5 AND v.num IS NOT NULL
-           GROUP BY u.unit_id, u.period_start, u.basis_kpi
+           CROSS JOIN LATERAL (
+                 SELECT sum(v.num) AS num, sum(v.den) AS den
+                   FROM salesperf.unit_tree ut
+                   JOIN salesperf.kpi_counter c
+                     ON c.unit_id = ut.descendant_id AND c.day >= u.first_day AND c.day < u.end_day
+                  CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
+                                                                c.kind, c.activities, c.amount, c.points,
+                                                                c.last_at, c.last_amount_at, c.last_point_at) v
+                  WHERE ut.ancestor_id = u.unit_id AND v.num IS NOT NULL
+                    AND (k.num_kind IS NULL OR c.kind = k.num_kind
+                         OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR c.kind = k.den_kind)))) x
       ), tp AS (
           SELECT tm.rep_id, tm.period_start,
-                 sum(CASE WHEN i.kind = 'quota'
-                          THEN i.target_incentive * i.team_weight * tm.share
-                               * COALESCE(salesperf.payout_curve(val.v / NULLIF(tm.target, 0), i.curve_x, i.curve_y), 0)
+                 sum(CASE WHEN tm.plan_kind = 'quota'
+                          THEN tm.target_incentive * tm.team_weight * tm.share
+                               * COALESCE(salesperf.payout_curve(round(tu.value / NULLIF(tm.target, 0), 12),
+                                                                 tm.curve_x, tm.curve_y), 0)
                           ELSE 0 END) AS team_part,
-                 sum(CASE WHEN tm.target IS NOT NULL AND val.v >= tm.target THEN tm.share * i.team_bonus
-                          ELSE 0 END) AS team_bonus
+                 sum(CASE WHEN tm.target IS NOT NULL AND COALESCE(tu.value, 0) >= tm.target
+                          THEN tm.share * tm.plan_team_bonus ELSE 0 END) AS team_bonus
             FROM tm
-            JOIN i ON i.rep_id = tm.rep_id AND i.period_start = tm.period_start
-            JOIN salesperf.kpi k ON k.name = tm.basis_kpi
             LEFT JOIN tu ON tu.unit_id = tm.unit_id AND tu.period_start = tm.period_start AND tu.basis_kpi = tm.basis_kpi
-           CROSS JOIN LATERAL (SELECT CASE WHEN k.den_measure IS NULL THEN COALESCE(tu.num, 0)
-                                           ELSE tu.num / NULLIF(tu.den, 0) END AS v) val
            GROUP BY tm.rep_id, tm.period_start
       )
-      SELECT i.rep_id, i.period_start, i.first_day, i.end_day, i.plan, i.plan_terms, i.target,
-             i.team_units, i.team_shares, i.team_targets, bv.basis, bv.basis / NULLIF(i.target, 0),
-             CASE WHEN i.kind = 'rate'
-                  THEN COALESCE(salesperf.tiered_commission(bv.basis, i.breakpoints, i.rates, i.retroactive), 0)
+      SELECT i.*, bv.basis, bv.attainment,
+             CASE WHEN i.plan_kind = 'rate'
+                  THEN COALESCE(salesperf.tiered_commission(round(bv.basis, 12), i.breakpoints, i.rates, i.retroactive), 0)
                   ELSE i.target_incentive * i.individual_weight
-                       * COALESCE(salesperf.payout_curve(bv.basis / NULLIF(i.target, 0), i.curve_x, i.curve_y), 0)
+                       * COALESCE(salesperf.payout_curve(bv.attainment, i.curve_x, i.curve_y), 0)
              END,
              COALESCE(tp.team_part, 0), COALESCE(tp.team_bonus, 0)
         FROM i
@@ -539,17 +583,82 @@ BEGIN
         LEFT JOIN b ON b.rep_id = i.rep_id AND b.period_start = i.period_start
         LEFT JOIN tp ON tp.rep_id = i.rep_id AND tp.period_start = i.period_start
        CROSS JOIN LATERAL (SELECT CASE WHEN k.den_measure IS NULL THEN COALESCE(b.num, 0)
-                                       ELSE b.num / NULLIF(b.den, 0) END AS basis) bv
-    $q$ USING commission_evaluate.period, commission_evaluate.live_start, commission_evaluate.for_rep, d0, d1;
+                                       ELSE b.num / NULLIF(b.den, 0) END AS basis) bb
+       -- Attainment (a quotient) and the basis enter the curve and the
+       -- tiers at 12 decimal places, like the plan's own numbers.
+       CROSS JOIN LATERAL (SELECT bb.basis, round(bb.basis / NULLIF(i.target, 0), 12) AS attainment) bv
+    $q$ USING period, ps, pe, d0, d1, for_rep, lo, hi;
 END
 $$;
-COMMENT ON FUNCTION salesperf.commission_evaluate(text, timestamptz, bigint) IS
-  'Internal: commission lines at full precision, from counters: the live lines of the period containing live_start, or (live_start NULL) a re-run of every closed period of the kind from its frozen inputs.';
+COMMENT ON FUNCTION salesperf.commission_evaluate(text, timestamptz, timestamptz, date, date, bigint) IS
+  'Internal: commission lines at full precision, from counters: the live lines of the open period [ps, pe) (local days [d0, d1)), or (ps NULL) a re-run of every closed period of the kind from its frozen inputs.';
 
--- Adjustment lines for the period containing period_start: frozen ones for
--- a closed period; for the next open period (the one after the last
--- closed), the difference between a re-run of each closed period and what
--- was paid for it so far; none for any other period.
+-- The adjustment lines owed in the period starting on local day first_day,
+-- if that period is the next open one of its kind (the one after the last
+-- closed): for each closed period, a re-run now minus what was paid for it
+-- and the adjustments for it paid since.
+CREATE FUNCTION salesperf.commission_pending_adjustments(period text, first_day date, for_rep bigint)
+RETURNS TABLE (rep_id bigint, for_period_start timestamptz, basis_kpi text, basis_paid numeric,
+               basis_now numeric, earned_paid numeric, earned_now numeric, adjusted_before numeric,
+               amount numeric)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    last_end date;
+    cs       integer;
+BEGIN
+    SELECT max(c.end_day) INTO last_end FROM salesperf.commission_period c
+     WHERE c.period = commission_pending_adjustments.period;
+    IF last_end IS DISTINCT FROM commission_pending_adjustments.first_day THEN
+        RETURN;
+    END IF;
+    SELECT s.currency_scale INTO cs FROM salesperf.settings s;
+    RETURN QUERY
+    WITH rerun AS (
+        SELECT e.rep_id, e.period_start, e.basis,
+               round(e.individual_part + e.team_part + e.team_bonus, cs) AS earned
+          FROM salesperf.commission_evaluate(commission_pending_adjustments.period, NULL, NULL, NULL, NULL,
+                                             commission_pending_adjustments.for_rep) e
+    ), before AS (
+        SELECT a.rep_id, a.for_period_start, sum(a.amount) AS amount
+          FROM salesperf.commission_adjustment a
+         WHERE a.period = commission_pending_adjustments.period
+           AND (commission_pending_adjustments.for_rep IS NULL OR a.rep_id = commission_pending_adjustments.for_rep)
+         GROUP BY a.rep_id, a.for_period_start
+    ), x AS (
+        SELECT c.rep_id, c.period_start, c.basis_kpi, c.basis, e.basis AS now_basis,
+               c.total - c.adjustments AS paid, e.earned AS now_earned, COALESCE(bf.amount, 0) AS before
+          FROM salesperf.commission_paid c
+          JOIN rerun e ON e.rep_id = c.rep_id AND e.period_start = c.period_start
+          LEFT JOIN before bf ON bf.rep_id = c.rep_id AND bf.for_period_start = c.period_start
+         WHERE c.period = commission_pending_adjustments.period AND c.plan IS NOT NULL
+           AND (commission_pending_adjustments.for_rep IS NULL OR c.rep_id = commission_pending_adjustments.for_rep)
+    )
+    SELECT x.rep_id, x.period_start, x.basis_kpi, x.basis, x.now_basis, x.paid, x.now_earned,
+           round(x.before, cs), x.now_earned - x.paid - x.before
+      FROM x
+     WHERE x.now_earned - x.paid - x.before <> 0;
+END
+$$;
+COMMENT ON FUNCTION salesperf.commission_pending_adjustments(text, date, bigint) IS
+  'Internal: adjustment lines owed in the period of a kind that starts on local day first_day when it is the next open one (re-run of each closed period minus what was paid for it so far); none otherwise.';
+
+-- A basis as people read it: money at currency_scale, ratios to 4 places.
+CREATE FUNCTION salesperf.commission_basis_display(kpi text, basis numeric, cs integer)
+RETURNS numeric
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN k.unit = 'currency' THEN round(basis, cs)
+              WHEN k.den_measure IS NOT NULL THEN trim_scale(round(basis, 4))
+              ELSE trim_scale(basis) END
+    FROM salesperf.kpi k WHERE k.name = kpi
+$$;
+COMMENT ON FUNCTION salesperf.commission_basis_display(text, numeric, integer) IS
+  'Internal: a commission basis as people read it (currency scale for money, 4 decimals for ratios, no trailing zeros otherwise).';
+
 CREATE FUNCTION salesperf.commission_adjustments(period text, period_start timestamptz, for_rep bigint DEFAULT NULL)
 RETURNS TABLE (rep_id bigint, name text, for_period_start timestamptz, basis_paid numeric, basis_now numeric,
                earned_paid numeric, earned_now numeric, adjusted_before numeric, amount numeric, kind text)
@@ -560,7 +669,6 @@ AS $$
 DECLARE
     p      record;
     closed salesperf.commission_period;
-    last   salesperf.commission_period;
     cs     integer;
 BEGIN
     PERFORM salesperf.commission_period_check('commission_adjustments', commission_adjustments.period,
@@ -578,76 +686,52 @@ BEGIN
          ORDER BY a.rep_id, a.for_period_start;
         RETURN;
     END IF;
-    SELECT c.* INTO last FROM salesperf.commission_period c
-     WHERE c.period = commission_adjustments.period ORDER BY c.first_day DESC LIMIT 1;
-    IF last.period IS NULL OR last.end_day <> p.first_day THEN
-        RETURN;
-    END IF;
     SELECT s.currency_scale INTO cs FROM salesperf.settings s;
     RETURN QUERY
-    WITH rerun AS (
-        SELECT e.rep_id, e.period_start, e.basis,
-               round(e.individual_part + e.team_part + e.team_bonus, cs) AS earned
-          FROM salesperf.commission_evaluate(commission_adjustments.period, NULL, commission_adjustments.for_rep) e
-    ), before AS (
-        SELECT a.rep_id, a.for_period_start, sum(a.amount) AS amount
-          FROM salesperf.commission_adjustment a
-         WHERE a.period = commission_adjustments.period
-           AND (commission_adjustments.for_rep IS NULL OR a.rep_id = commission_adjustments.for_rep)
-         GROUP BY a.rep_id, a.for_period_start
-    )
-    SELECT x.rep_id, r.name, x.period_start, x.basis,
-           CASE WHEN k.unit = 'currency' THEN round(x.now_basis, cs)
-                WHEN k.den_measure IS NOT NULL THEN trim_scale(round(x.now_basis, 4))
-                ELSE trim_scale(x.now_basis) END,
-           x.paid, x.now_earned, round(x.before, cs),
-           x.now_earned - x.paid - x.before,
-           CASE WHEN x.now_earned - x.paid - x.before < 0 THEN 'clawback' ELSE 'true_up' END
-      FROM (SELECT c.rep_id, c.period_start, c.plan_terms ->> 'basis_kpi' AS kpi, c.basis, e.basis AS now_basis,
-                   c.total - c.adjustments AS paid,
-                   e.earned AS now_earned, COALESCE(bf.amount, 0) AS before
-              FROM salesperf.commission_paid c
-              JOIN rerun e ON e.rep_id = c.rep_id AND e.period_start = c.period_start
-              LEFT JOIN before bf ON bf.rep_id = c.rep_id AND bf.for_period_start = c.period_start
-             WHERE c.period = commission_adjustments.period AND c.plan_terms IS NOT NULL
-               AND (commission_adjustments.for_rep IS NULL OR c.rep_id = commission_adjustments.for_rep)) x
-      LEFT JOIN salesperf.rep r ON r.rep_id = x.rep_id
-      LEFT JOIN salesperf.kpi k ON k.name = x.kpi
-     WHERE x.now_earned - x.paid - x.before <> 0
-     ORDER BY x.rep_id, x.period_start;
+    SELECT a.rep_id, r.name, a.for_period_start, a.basis_paid,
+           salesperf.commission_basis_display(a.basis_kpi, a.basis_now, cs),
+           a.earned_paid, a.earned_now, a.adjusted_before, a.amount,
+           CASE WHEN a.amount < 0 THEN 'clawback' ELSE 'true_up' END
+      FROM salesperf.commission_pending_adjustments(commission_adjustments.period, p.first_day,
+                                                    commission_adjustments.for_rep) a
+      LEFT JOIN salesperf.rep r ON r.rep_id = a.rep_id
+     ORDER BY a.rep_id, a.for_period_start;
 END
 $$;
 COMMENT ON FUNCTION salesperf.commission_adjustments(text, timestamptz, bigint) IS
   'Clawbacks and true-ups paid in the period containing period_start (optionally for one rep), one line per earlier closed period corrected: the basis and earnings as paid and as a re-run gives them now, adjustments already paid for it, and the amount (negative: clawback). Frozen for a closed period; computed for the next open period (the one after the last closed); empty otherwise.';
 
--- The statement of an open period, with its inputs (for the close).
-CREATE FUNCTION salesperf.commission_open_lines(period text, at timestamptz, for_rep bigint)
-RETURNS TABLE (rep_id bigint, name text, plan text, plan_terms jsonb, period_start timestamptz,
-               first_day date, end_day date, target numeric, team_units bigint[], team_shares numeric[],
-               team_targets numeric[], basis numeric, attainment numeric, individual_part numeric,
-               team_part numeric, team_bonus numeric, adjustments numeric, total numeric)
+-- The statement lines of an open period [ps, pe) (local days [d0, d1))
+-- with their inputs (what close_commission_period() freezes).
+CREATE FUNCTION salesperf.commission_open_lines(period text, ps timestamptz, pe timestamptz, d0 date, d1 date,
+                                                for_rep bigint)
+RETURNS TABLE (rep_id bigint, name text, plan text, basis_kpi text, plan_kind text, breakpoints numeric[],
+               rates numeric[], retroactive boolean, target_incentive numeric, individual_weight numeric,
+               team_weight numeric, curve_x numeric[], curve_y numeric[], plan_team_bonus numeric,
+               target numeric, team_units bigint[], team_shares numeric[], team_targets numeric[],
+               basis numeric, attainment numeric, individual_part numeric, team_part numeric,
+               team_bonus numeric, adjustments numeric, total numeric)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-    p  record;
     cs integer;
 BEGIN
-    p := salesperf.target_period(commission_open_lines.at, commission_open_lines.period);
     SELECT s.currency_scale INTO cs FROM salesperf.settings s;
     RETURN QUERY
     WITH live AS (
-        SELECT * FROM salesperf.commission_evaluate(commission_open_lines.period, p.period_start,
+        SELECT * FROM salesperf.commission_evaluate(commission_open_lines.period, ps, pe, d0, d1,
                                                     commission_open_lines.for_rep)
     ), adj AS (
         SELECT a.rep_id, sum(a.amount) AS amount
-          FROM salesperf.commission_adjustments(commission_open_lines.period, p.period_start,
-                                                commission_open_lines.for_rep) a
+          FROM salesperf.commission_pending_adjustments(commission_open_lines.period, d0,
+                                                        commission_open_lines.for_rep) a
          GROUP BY a.rep_id
     )
-    SELECT COALESCE(l.rep_id, a.rep_id), r.name, l.plan, l.plan_terms, p.period_start, p.first_day, p.end_day,
-           l.target, l.team_units, l.team_shares, l.team_targets,
+    SELECT COALESCE(l.rep_id, a.rep_id), r.name, l.plan, l.basis_kpi, l.plan_kind, l.breakpoints, l.rates,
+           l.retroactive, l.target_incentive, l.individual_weight, l.team_weight, l.curve_x, l.curve_y,
+           l.plan_team_bonus, l.target, l.team_units, l.team_shares, l.team_targets,
            CASE WHEN k.unit = 'currency' THEN round(l.basis, cs)
                 WHEN k.den_measure IS NOT NULL THEN trim_scale(round(l.basis, 4))
                 ELSE trim_scale(l.basis) END,
@@ -658,11 +742,11 @@ BEGIN
       FROM live l
       FULL JOIN adj a ON a.rep_id = l.rep_id
       LEFT JOIN salesperf.rep r ON r.rep_id = COALESCE(l.rep_id, a.rep_id)
-      LEFT JOIN salesperf.kpi k ON k.name = l.plan_terms ->> 'basis_kpi';
+      LEFT JOIN salesperf.kpi k ON k.name = l.basis_kpi;
 END
 $$;
-COMMENT ON FUNCTION salesperf.commission_open_lines(text, timestamptz, bigint) IS
-  'Internal: the statement lines of an open period with their inputs (what close_commission_period() freezes).';
+COMMENT ON FUNCTION salesperf.commission_open_lines(text, timestamptz, timestamptz, date, date, bigint) IS
+  'Internal: the statement lines of an open period (bounds given) with their inputs (what close_commission_period() freezes).';
 
 CREATE FUNCTION salesperf.commission_statement(period text, period_start timestamptz, for_rep bigint DEFAULT NULL)
 RETURNS TABLE (rep_id bigint, name text, plan text, basis numeric, target numeric, attainment numeric,
@@ -698,8 +782,8 @@ BEGIN
     RETURN QUERY
     SELECT l.rep_id, l.name, l.plan, l.basis, l.target, l.attainment, l.individual_part, l.team_part,
            l.team_bonus, l.adjustments, l.total
-      FROM salesperf.commission_open_lines(commission_statement.period, p.period_start,
-                                           commission_statement.for_rep) l
+      FROM salesperf.commission_open_lines(commission_statement.period, p.period_start, p.period_end,
+                                           p.first_day, p.end_day, commission_statement.for_rep) l
      ORDER BY l.rep_id;
 END
 $$;
@@ -754,17 +838,22 @@ BEGIN
         INSERT INTO salesperf.commission_adjustment
                (period, period_start, rep_id, for_period_start, basis_paid, basis_now, earned_paid, earned_now,
                 adjusted_before, amount)
-        SELECT period, p.period_start, a.rep_id, a.for_period_start, a.basis_paid, a.basis_now, a.earned_paid,
-               a.earned_now, a.adjusted_before, a.amount
-          FROM salesperf.commission_adjustments(period, p.period_start) a
+        SELECT period, p.period_start, a.rep_id, a.for_period_start, a.basis_paid,
+               salesperf.commission_basis_display(a.basis_kpi, a.basis_now, s.currency_scale),
+               a.earned_paid, a.earned_now, a.adjusted_before, a.amount
+          FROM salesperf.commission_pending_adjustments(period, p.first_day, NULL) a
+         CROSS JOIN salesperf.settings s
     )
     INSERT INTO salesperf.commission_paid
-           (period, period_start, rep_id, name, plan, plan_terms, first_day, end_day, target, team_units,
-            team_shares, team_targets, basis, attainment, individual_part, team_part, team_bonus, adjustments, total)
-    SELECT period, p.period_start, l.rep_id, l.name, l.plan, l.plan_terms, p.first_day, p.end_day, l.target,
-           l.team_units, l.team_shares, l.team_targets, l.basis, l.attainment, l.individual_part, l.team_part,
-           l.team_bonus, l.adjustments, l.total
-      FROM salesperf.commission_open_lines(period, p.period_start, NULL) l;
+           (period, period_start, rep_id, name, plan, basis_kpi, plan_kind, breakpoints, rates, retroactive,
+            target_incentive, individual_weight, team_weight, curve_x, curve_y, plan_team_bonus, first_day,
+            end_day, target, team_units, team_shares, team_targets, basis, attainment, individual_part,
+            team_part, team_bonus, adjustments, total)
+    SELECT period, p.period_start, l.rep_id, l.name, l.plan, l.basis_kpi, l.plan_kind, l.breakpoints, l.rates,
+           l.retroactive, l.target_incentive, l.individual_weight, l.team_weight, l.curve_x, l.curve_y,
+           l.plan_team_bonus, p.first_day, p.end_day, l.target, l.team_units, l.team_shares, l.team_targets,
+           l.basis, l.attainment, l.individual_part, l.team_part, l.team_bonus, l.adjustments, l.total
+      FROM salesperf.commission_open_lines(period, p.period_start, p.period_end, p.first_day, p.end_day, NULL) l;
     GET DIAGNOSTICS lines = ROW_COUNT;
     RETURN lines;
 END

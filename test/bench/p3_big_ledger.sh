@@ -209,19 +209,21 @@ AS \$\$
        GROUP BY sh.rep_id)
   SELECT p.rep_id,
          round(CASE WHEN p.kind = 'rate'
-                    THEN coalesce(least(b.v, 20000) * 0.05 + greatest(least(b.v, 50000) - 20000, 0) * 0.08
-                                  + greatest(b.v - 50000, 0) * 0.12, 0) + coalesce(tm.bonus, 0)
-                    ELSE 5000 * 0.6 * bench.curve(coalesce(b.v, 0) / nullif(rt.value, 0))
+                    THEN least(bv.v, 20000) * 0.05 + greatest(least(bv.v, 50000) - 20000, 0) * 0.08
+                         + greatest(bv.v - 50000, 0) * 0.12
+                    ELSE 5000 * 0.6 * bench.curve(bv.v / nullif(rt.value, 0))
                          + coalesce(tm.part, 0) + coalesce(tm.bonus, 0) END, 2)
     FROM p LEFT JOIN basis b ON b.rep_id = p.rep_id LEFT JOIN rep_target rt ON rt.rep_id = p.rep_id
     LEFT JOIN team tm ON tm.rep_id = p.rep_id
+   CROSS JOIN LATERAL (SELECT coalesce(b.v, 0) AS v) bv
 \$\$;
 SQL
 say "commission: statements of the month of $m0"
 cs_one=$(median_ms "SELECT * FROM salesperf.commission_statement('month', '$m0', $rep_of_run)" "$BENCH_RUNS")
 alt_one=$(median_ms "SELECT * FROM bench.ledger_statement('$m0', '$m1', $rep_of_run)" "$BENCH_RUNS")
-cs_all=$(median_ms "SELECT count(*) FROM salesperf.commission_statement('month', '$m0')" "$BENCH_ALT_RUNS")
-alt_all=$(median_ms "SELECT count(*) FROM bench.ledger_statement('$m0', '$m1', NULL)" "$BENCH_ALT_RUNS")
+# sum(total), not count(*): every line must be computed.
+cs_all=$(median_ms "SELECT sum(total) FROM salesperf.commission_statement('month', '$m0')" "$BENCH_ALT_RUNS")
+alt_all=$(median_ms "SELECT sum(total) FROM bench.ledger_statement('$m0', '$m1', NULL)" "$BENCH_ALT_RUNS")
 same_cs=$(val "$db" "SELECT count(*) FROM (SELECT rep_id, total FROM salesperf.commission_statement('month', '$m0')
                                             EXCEPT ALL SELECT * FROM bench.ledger_statement('$m0', '$m1', NULL)) x")
 note "commission: statement lines differing from the plain-SQL computation from the ledger: $same_cs"
