@@ -123,6 +123,8 @@ DECLARE
         'target_progress_at', 'effective_target', 'target_key_check', 'targets_at', 'target_tree', 'target_period',
         'sales_velocity', 'sales_velocity_detail', 'weighted_pipeline', 'forecast_summary',
         'forecast_quantiles', 'kpi_score',
+        -- commission arithmetic (79_commission_math.sql)
+        'tiered_commission', 'payout_curve',
         -- contests, rewards and the achievement board (the views and what they call)
         'contest_standings', 'contest_named', 'contest_live', 'contest_contribution',
         'contest_prize_recipients', 'achievement_board_at',
