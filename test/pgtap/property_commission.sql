@@ -77,7 +77,7 @@ INSERT INTO pcomm.seeds VALUES
     (7, 'Asia/Beirut',      'month', 1, '2025-08-01', 5, '2025-10-25 21:00+00', 9),
     (8, 'Europe/Paris',     'month', 1, '2025-01-01', 5, '2025-03-30 01:00+00', 9);
 
-SELECT plan((SELECT count(*)::integer * 6 + 2 FROM pcomm.seeds));
+SELECT plan((SELECT count(*)::integer * 7 + 2 FROM pcomm.seeds));
 
 SELECT is(count(*), 0::bigint,
           'every seed''s night is a clock change of its zone'
@@ -295,7 +295,7 @@ CREATE TABLE pcomm.deal (rep_id bigint, amount numeric, day date, unit_id bigint
 -- Line inputs (one per period and rep) and team inputs (one per membership
 -- overlapping the period), live for open periods, frozen for closed ones.
 CREATE TABLE pcomm.li (ps timestamptz, rep_id bigint, plan text, cp salesperf.commission_plan, target numeric);
-CREATE TABLE pcomm.ti (ps timestamptz, rep_id bigint, unit_id bigint, share numeric, target numeric);
+CREATE TABLE pcomm.ti (ps timestamptz, rep_id bigint, unit_id bigint, share numeric, target numeric, since timestamptz);
 -- Evaluated lines at full precision.
 CREATE TABLE pcomm.ev (ps timestamptz, rep_id bigint, plan text, basis numeric, target numeric,
                        ind numeric, team numeric, bonus numeric);
@@ -338,7 +338,7 @@ BEGIN
     SELECT l.ps, l.rep_id, m.unit_id,
            round(extract(epoch FROM least(COALESCE(upper(m.during), p.pe), p.pe) - greatest(lower(m.during), p.ps))
                  / extract(epoch FROM p.pe - p.ps), 12),
-           salesperf.effective_target('revenue', 'unit', m.unit_id, c.period, p.ps)
+           salesperf.effective_target('revenue', 'unit', m.unit_id, c.period, p.ps), lower(m.during)
       FROM pcomm.li l JOIN pcomm.per p ON p.ps = l.ps
       JOIN salesperf.membership m ON m.rep_id = l.rep_id AND lower(m.during) < p.pe
                                  AND (upper(m.during) IS NULL OR upper(m.during) > p.ps);
@@ -347,7 +347,7 @@ BEGIN
     SELECT k.period_start, k.rep_id, k.plan, jsonb_populate_record(NULL::salesperf.commission_plan, k.plan_terms), k.target
       FROM salesperf.commission_paid k WHERE k.period = c.period AND k.plan_terms IS NOT NULL;
     INSERT INTO pcomm.ti
-    SELECT k.period_start, k.rep_id, t.unit_id, t.share, t.target
+    SELECT k.period_start, k.rep_id, t.unit_id, t.share, t.target, NULL
       FROM salesperf.commission_paid k
      CROSS JOIN LATERAL unnest(k.team_units, k.team_shares, k.team_targets) t(unit_id, share, target)
      WHERE k.period = c.period AND k.plan_terms IS NOT NULL;
@@ -503,6 +503,52 @@ SELECT at,
           FROM salesperf.commission_adjustments((SELECT period FROM pcomm.ctx), at) x)
 $$;
 
+-- What a close must freeze: the replayed statement of the period and the
+-- inputs it was computed from (plan terms, target, teams in the order the
+-- rep joined them, shares, team targets), taken just before the close.
+CREATE TABLE pcomm.close_statement AS SELECT * FROM pcomm.expected(NULL) WITH NO DATA;
+CREATE TABLE pcomm.close_inputs (rep_id bigint, plan text, plan_terms jsonb, target numeric, team_units bigint[],
+                                 team_shares numeric[], team_targets numeric[]);
+
+CREATE FUNCTION pcomm.before_close(at timestamptz) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM pcomm.replay();
+    TRUNCATE pcomm.close_statement, pcomm.close_inputs;
+    INSERT INTO pcomm.close_statement SELECT * FROM pcomm.expected(at);
+    INSERT INTO pcomm.close_inputs
+    SELECT l.rep_id, l.plan, to_jsonb(l.cp), l.target,
+           (SELECT array_agg(t.unit_id ORDER BY t.since) FROM pcomm.ti t WHERE t.ps = l.ps AND t.rep_id = l.rep_id),
+           (SELECT array_agg(t.share ORDER BY t.since) FROM pcomm.ti t WHERE t.ps = l.ps AND t.rep_id = l.rep_id),
+           (SELECT array_agg(t.target ORDER BY t.since) FROM pcomm.ti t WHERE t.ps = l.ps AND t.rep_id = l.rep_id)
+      FROM pcomm.li l WHERE l.ps = at;
+END
+$$;
+
+CREATE FUNCTION pcomm.after_close(at timestamptz, OUT bad bigint, OUT first text)
+LANGUAGE sql STABLE AS $$
+SELECT count(*), min(x.line)
+  FROM ((SELECT format('closed %s: frozen statement has %s', at, s::text) AS line
+           FROM (SELECT * FROM salesperf.commission_statement((SELECT period FROM pcomm.ctx), at)
+                 EXCEPT ALL SELECT * FROM pcomm.close_statement) s)
+        UNION ALL
+        (SELECT format('closed %s: replay before the close has %s', at, s::text)
+           FROM (SELECT * FROM pcomm.close_statement
+                 EXCEPT ALL SELECT * FROM salesperf.commission_statement((SELECT period FROM pcomm.ctx), at)) s)
+        UNION ALL
+        (SELECT format('closed %s: frozen inputs %s', at, s::text)
+           FROM (SELECT k.rep_id, k.plan, k.plan_terms, k.target, k.team_units, k.team_shares, k.team_targets
+                   FROM salesperf.commission_paid k
+                  WHERE k.period = (SELECT period FROM pcomm.ctx) AND k.period_start = at AND k.plan_terms IS NOT NULL
+                 EXCEPT ALL SELECT * FROM pcomm.close_inputs) s)
+        UNION ALL
+        (SELECT format('closed %s: inputs before the close %s', at, s::text)
+           FROM (SELECT * FROM pcomm.close_inputs
+                 EXCEPT ALL SELECT k.rep_id, k.plan, k.plan_terms, k.target, k.team_units, k.team_shares, k.team_targets
+                   FROM salesperf.commission_paid k
+                  WHERE k.period = (SELECT period FROM pcomm.ctx) AND k.period_start = at AND k.plan_terms IS NOT NULL) s)) x
+$$;
+
 -- ------------------------------------------------------------- a seed
 CREATE FUNCTION pcomm.run_seed(s pcomm.seeds)
 RETURNS TABLE (check_name text, failures bigint, detail text)
@@ -518,8 +564,8 @@ DECLARE
     n_paid    bigint := 0;
     errors    bigint := 0;
     first_err text;
-    bad       bigint[] := ARRAY[0, 0, 0, 0];
-    first     text[] := ARRAY[NULL, NULL, NULL, NULL];
+    bad       bigint[] := ARRAY[0, 0, 0, 0, 0];
+    first     text[] := ARRAY[NULL, NULL, NULL, NULL, NULL];
     nxt       timestamptz;
 BEGIN
     BEGIN
@@ -560,9 +606,15 @@ BEGIN
                 op := format('SELECT salesperf.close_commission_period(%L, %L)', nxt, s.period);
                 ops := ops || op;
                 BEGIN
+                    PERFORM pcomm.before_close(nxt);
                     EXECUTE op;
                     PERFORM pcomm.freeze(nxt);
                     n_closed := n_closed + 1;
+                    ck := pcomm.after_close(nxt);
+                    bad[5] := bad[5] + ck.bad;
+                    IF ck.bad > 0 AND first[5] IS NULL THEN
+                        first[5] := format('batch %s: %s after [%s]', b, ck.first, array_to_string(ops, '; '));
+                    END IF;
                 EXCEPTION WHEN OTHERS THEN
                     errors := errors + 1;
                     first_err := COALESCE(first_err, format('batch %s: %s: %s (%s)', b, op, SQLERRM, SQLSTATE));
@@ -605,7 +657,8 @@ BEGIN
         ('(a) open statements equal the replay of the ledger after every batch', bad[1], first[1]),
         ('(b) closed statements never change', bad[2], first[2]),
         ('(c) adjustment lines equal replay of closed periods - paid - adjusted since', bad[3], first[3]),
-        ('(d) one rep''s statement equals their row of the company statement', bad[4], first[4]);
+        ('(d) one rep''s statement equals their row of the company statement', bad[4], first[4]),
+        ('(e) a close freezes the replayed statement and the inputs it was computed from', bad[5], first[5]);
 END
 $$;
 
