@@ -6,7 +6,7 @@
 -- effective_target(), foreign keys of plans and assignments, and what a
 -- reader may not do.
 BEGIN;
-SELECT plan(143);
+SELECT plan(148);
 SET LOCAL timezone = 'UTC';
 SET LOCAL client_min_messages = warning;
 
@@ -63,7 +63,7 @@ SELECT salesperf.assign(r, u, '2025-01-01')
   FROM (VALUES (1, 11), (2, 11), (3, 12), (4, 11), (5, 13), (7, 11)) AS m(r, u);
 SELECT salesperf.assign(4, 12, '2025-04-16');
 SELECT salesperf.assign(7, 12, '2025-04-01');
-SELECT salesperf.define_kpi('call_avg', 'call', 'avg', unit => 'seconds', higher_is_better => false);
+SELECT FROM salesperf.define_kpi('call_avg', 'call', 'avg', unit => 'seconds', higher_is_better => false);
 
 -- AE (quota): 10,000 at target, half on the rep and half on the team, curve
 -- 0 below 50 %, 1 at 100 %, 2 from 150 %; 500 to members of a team that
@@ -85,11 +85,11 @@ SELECT salesperf.set_target('revenue', 'rep', r, 'month', '2025-04-01', v)
   FROM (VALUES (1, 100000), (2, 80000), (3, 50000), (4, 60000), (7, 10000)) AS t(r, v);
 SELECT salesperf.set_target('revenue', 'unit', 13, 'month', '2025-04-01', 100000);
 
-SELECT count(salesperf.record(r, 'deal_won', v, t::timestamptz))
+SELECT FROM (SELECT count(salesperf.record(r, 'deal_won', v, t::timestamptz))
   FROM (VALUES (1, 120000, '2025-04-07 11:00'), (2, 40000, '2025-04-08 10:00'),
                (4, 20000, '2025-04-10 15:00'), (4, 40000, '2025-04-20 09:30'),
                (3, 45000, '2025-04-21 16:00'), (5, 175000, '2025-04-22 12:00'),
-               (6, 175000, '2025-04-23 12:00')) AS d(r, v, t);
+               (6, 175000, '2025-04-23 12:00')) AS d(r, v, t)) x;
 
 -- ------------------------------------------------------------- foreign keys
 SELECT is((SELECT count(*)::int FROM salesperf.plan_assignment WHERE rep_id = 8), 1, 'Hal has an assignment');
@@ -351,6 +351,44 @@ SELECT results_eq(
   'June pays back what May clawed back; Cy''s true-up stays paid');
 SELECT is(pg_temp.filter_mismatches('month', '2025-06-01'), 0::bigint,
           'open June: each rep''s own statement equals their row of the company statement');
+
+-- ------------------------------------------------------------- precision
+-- A curve point computed by a division (2/3.0 has 20 decimals) and an
+-- attainment that is not on a point (1,000 / 3,000): the plan is either
+-- refused when written or paid, never an error in every statement of the
+-- month.  payout_curve(1/3, {0,1}, {0,2/3}) = 2/9: 1,000 x 2/9 = 222.22.
+INSERT INTO salesperf.rep (rep_id, name) VALUES (9, 'Ivy');
+CREATE FUNCTION pg_temp.thirds() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        INSERT INTO salesperf.commission_plan
+               (name, basis_kpi, period, kind, target_incentive, individual_weight, team_weight, curve_x, curve_y)
+        VALUES ('Thirds', 'revenue', 'month', 'quota', 1000, 1, 0, '{0,1}', ARRAY[0, 2 / 3.0]);
+    EXCEPTION WHEN OTHERS THEN
+        RETURN 'refused when written: ' || SQLSTATE;
+    END;
+    PERFORM salesperf.assign_plan(9, 'Thirds', '2025-09-01');
+    PERFORM salesperf.set_target('revenue', 'rep', 9, 'month', '2025-09-01', 3000);
+    PERFORM salesperf.record(9, 'deal_won', 1000, '2025-09-10 12:00');
+    RETURN (SELECT s.total::text FROM salesperf.commission_statement('month', '2025-09-01') s WHERE s.rep_id = 9);
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$$;
+SELECT matches(pg_temp.thirds(), '^(222\.22|refused when written: 22\d\d\d)$',
+               'a curve point with 20 decimals: the plan is refused when written or the month''s statement pays it');
+-- An amount with 31 decimals in the ledger (record() takes it): the
+-- attainment (quota) and the basis (rate) carry them; the statement of the
+-- month must still be computed.
+SELECT ok(salesperf.record(1, 'deal_won', 1000.0000000000000000000000000000001, '2025-10-10 12:00') > 0,
+          'a deal with 31 decimals is recorded');
+SELECT salesperf.set_target('revenue', 'rep', 1, 'month', '2025-10-01', 3000);
+SELECT lives_ok($$SELECT * FROM salesperf.commission_statement('month', '2025-10-01')$$,
+                'a quota line whose attainment has 31 decimals does not break the month''s statement');
+SELECT ok(salesperf.record(5, 'deal_won', 0.0000000000000000000000000000001, '2025-10-11 12:00') > 0,
+          'a deal with 31 decimals for a rate plan is recorded');
+SELECT lives_ok($$SELECT * FROM salesperf.commission_statement('month', '2025-10-01', 5)$$,
+                'a rate line whose basis has 31 decimals does not break the statement');
 
 -- ------------------------------------------------------------- a reader
 CREATE ROLE regress_commission_reader;
