@@ -424,10 +424,11 @@ COMMENT ON FUNCTION salesperf.unit_target(text, text, timestamptz, date, date, b
   'Internal: effective target of one unit for a KPI and period (bounds given), computed over its subtree only; equals salesperf.effective_target() for the unit.';
 
 
--- The inputs of the lines of an open period [ps, pe) (local days [d0, d1)),
--- from today's plans, assignments, targets and memberships: one row per rep
--- paid under a plan of this kind, optionally only for_rep.
-CREATE FUNCTION salesperf.commission_live_inputs(period text, ps timestamptz, pe timestamptz, d0 date, d1 date,
+-- The inputs of commission lines, optionally only for_rep: for the open
+-- period [ps, pe) (local days [d0, d1)) from today's plans, assignments,
+-- targets and memberships, one row per rep paid under a plan of this kind;
+-- with ps NULL, the frozen inputs of every closed period of the kind.
+CREATE FUNCTION salesperf.commission_inputs(period text, ps timestamptz, pe timestamptz, d0 date, d1 date,
                                                  for_rep bigint)
 RETURNS TABLE (rep_id bigint, period_start timestamptz, first_day date, end_day date, plan text, basis_kpi text,
                plan_kind text, breakpoints numeric[], rates numeric[], retroactive boolean,
@@ -440,6 +441,16 @@ AS $$
 BEGIN
     -- EXECUTE: planned with the values, so a one-rep call is index probes
     -- and the rep filter disappears from a whole-company call.
+    IF ps IS NULL THEN
+        RETURN QUERY EXECUTE $q$
+          SELECT c.rep_id, c.period_start, c.first_day, c.end_day, c.plan, c.basis_kpi, c.plan_kind,
+                 c.breakpoints, c.rates, c.retroactive, c.target_incentive, c.individual_weight, c.team_weight,
+                 c.curve_x, c.curve_y, c.plan_team_bonus, c.target, c.team_units, c.team_shares, c.team_targets
+            FROM salesperf.commission_paid c
+           WHERE c.period = $1 AND c.plan IS NOT NULL AND ($2::bigint IS NULL OR c.rep_id = $2)
+        $q$ USING period, for_rep;
+        RETURN;
+    END IF;
     RETURN QUERY EXECUTE $q$
       WITH a AS MATERIALIZED (
           SELECT DISTINCT ON (pa.rep_id) pa.rep_id, cp.*
@@ -479,8 +490,8 @@ BEGIN
     $q$ USING period, ps, pe, d0, d1, for_rep;
 END
 $$;
-COMMENT ON FUNCTION salesperf.commission_live_inputs(text, timestamptz, timestamptz, date, date, bigint) IS
-  'Internal: inputs of the commission lines of an open period (bounds given) from today''s plans, assignments, targets and memberships (optionally one rep).';
+COMMENT ON FUNCTION salesperf.commission_inputs(text, timestamptz, timestamptz, date, date, bigint) IS
+  'Internal: inputs of commission lines (optionally one rep): of an open period (bounds given) from today''s plans, assignments, targets and memberships, or (ps NULL) as frozen for every closed period of the kind.';
 
 -- Lines with their parts at full precision: the live lines of the open
 -- period [ps, pe), or (ps NULL) re-runs of every closed period of the kind
@@ -498,6 +509,7 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
+#variable_conflict use_column
 DECLARE
     lo date := d0;
     hi date := d1;
@@ -510,17 +522,14 @@ BEGIN
             RETURN;
         END IF;
     END IF;
-    RETURN QUERY EXECUTE $q$
+    -- A static query: nothing in it depends on which rep or period is asked
+    -- for (the inputs function chooses the rows), so its plan is kept
+    -- between calls.
+    RETURN QUERY
       WITH i AS MATERIALIZED (
-          SELECT l.* FROM salesperf.commission_live_inputs($1, $2, $3, $4, $5, $6) l
-           WHERE $2::timestamptz IS NOT NULL
-          UNION ALL
-          SELECT c.rep_id, c.period_start, c.first_day, c.end_day, c.plan, c.basis_kpi, c.plan_kind,
-                 c.breakpoints, c.rates, c.retroactive, c.target_incentive, c.individual_weight, c.team_weight,
-                 c.curve_x, c.curve_y, c.plan_team_bonus, c.target, c.team_units, c.team_shares, c.team_targets
-            FROM salesperf.commission_paid c
-           WHERE $2::timestamptz IS NULL AND c.period = $1 AND c.plan IS NOT NULL
-             AND ($6::bigint IS NULL OR c.rep_id = $6)
+          SELECT l.* FROM salesperf.commission_inputs(commission_evaluate.period, commission_evaluate.ps,
+                                                      commission_evaluate.pe, commission_evaluate.d0,
+                                                      commission_evaluate.d1, commission_evaluate.for_rep) l
       ), b AS (
           -- Each line's basis: the rep's KPI over the line's days.
           SELECT i.rep_id, i.period_start, sum(v.num) AS num, sum(v.den) AS den
@@ -530,7 +539,7 @@ BEGIN
            CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
                                                          c.kind, c.activities, c.amount, c.points,
                                                          c.last_at, c.last_amount_at, c.last_point_at) v
-           WHERE c.day >= $7 AND c.day < $8 AND ($6::bigint IS NULL OR c.rep_id = $6) AND v.num IS NOT NULL
+           WHERE c.day >= lo AND c.day < hi AND v.num IS NOT NULL
              -- Only the kinds the KPI reads (kpi_contribution gives the
              -- others nothing): most counter rows are skipped unread.
              AND (k.num_kind IS NULL OR c.kind = k.num_kind
@@ -586,8 +595,7 @@ BEGIN
                                        ELSE b.num / NULLIF(b.den, 0) END AS basis) bb
        -- Attainment (a quotient) and the basis enter the curve and the
        -- tiers at 12 decimal places, like the plan's own numbers.
-       CROSS JOIN LATERAL (SELECT bb.basis, round(bb.basis / NULLIF(i.target, 0), 12) AS attainment) bv
-    $q$ USING period, ps, pe, d0, d1, for_rep, lo, hi;
+       CROSS JOIN LATERAL (SELECT bb.basis, round(bb.basis / NULLIF(i.target, 0), 12) AS attainment) bv;
 END
 $$;
 COMMENT ON FUNCTION salesperf.commission_evaluate(text, timestamptz, timestamptz, date, date, bigint) IS

@@ -132,7 +132,7 @@ DECLARE
         'sparkline', 'kpi_report_at', 'scoreboard_at',
         -- commission statements and what they call
         'commission_statement', 'commission_adjustments', 'commission_open_lines', 'commission_evaluate',
-        'commission_live_inputs', 'unit_target', 'closed_commission_period', 'commission_period_check',
+        'commission_inputs', 'unit_target', 'closed_commission_period', 'commission_period_check',
         'commission_pending_adjustments', 'commission_basis_display'];
     -- writer (a CRM backend): the ledger and the opportunities, and what the
     -- invoker's code on those paths reads (record(), upsert_opportunity(),

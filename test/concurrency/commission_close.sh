@@ -87,7 +87,7 @@ adj AS (
     SELECT rep_id, sum(amount) AS amount FROM salesperf.commission_adjustments('month', '2025-04-15 12:00 America/Santiago') GROUP BY rep_id),
 rerun AS (
     SELECT rep_id, round(individual_part + team_part + team_bonus, 2) AS earned
-      FROM salesperf.commission_evaluate('month', NULL, NULL)),
+      FROM salesperf.commission_evaluate('month', NULL, NULL, NULL, NULL, NULL)),
 -- March by hand from the ledger with the frozen inputs: basis per rep, team
 -- values per unit of the rep at the deal's moment (leaf teams).
 deals AS (

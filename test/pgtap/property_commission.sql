@@ -312,6 +312,13 @@ SELECT CASE WHEN retro
                     FROM generate_subscripts(bps, 1) i) END
 $$;
 
+-- A frozen line's plan terms as a plan row.
+CREATE FUNCTION pcomm.frozen_plan(k salesperf.commission_paid) RETURNS salesperf.commission_plan
+LANGUAGE sql IMMUTABLE AS $$
+SELECT ROW(k.plan, k.basis_kpi, k.period, k.plan_kind, k.breakpoints, k.rates, k.retroactive, k.target_incentive,
+           k.individual_weight, k.team_weight, k.curve_x, k.curve_y, k.plan_team_bonus)::salesperf.commission_plan
+$$;
+
 CREATE FUNCTION pcomm.replay() RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -344,13 +351,13 @@ BEGIN
                                  AND (upper(m.during) IS NULL OR upper(m.during) > p.ps);
     -- Closed periods: the inputs frozen at the close.
     INSERT INTO pcomm.li
-    SELECT k.period_start, k.rep_id, k.plan, jsonb_populate_record(NULL::salesperf.commission_plan, k.plan_terms), k.target
-      FROM salesperf.commission_paid k WHERE k.period = c.period AND k.plan_terms IS NOT NULL;
+    SELECT k.period_start, k.rep_id, k.plan, pcomm.frozen_plan(k), k.target
+      FROM salesperf.commission_paid k WHERE k.period = c.period AND k.plan IS NOT NULL;
     INSERT INTO pcomm.ti
     SELECT k.period_start, k.rep_id, t.unit_id, t.share, t.target, NULL
       FROM salesperf.commission_paid k
      CROSS JOIN LATERAL unnest(k.team_units, k.team_shares, k.team_targets) t(unit_id, share, target)
-     WHERE k.period = c.period AND k.plan_terms IS NOT NULL;
+     WHERE k.period = c.period AND k.plan IS NOT NULL;
 
     WITH RECURSIVE sub(anc, des) AS (
         SELECT u.unit_id, u.unit_id FROM salesperf.unit u
@@ -369,7 +376,7 @@ BEGIN
         SELECT tv.ps, tv.rep_id,
                sum(CASE WHEN (l.cp).kind = 'quota'
                         THEN (l.cp).target_incentive * (l.cp).team_weight * tv.share
-                             * COALESCE(salesperf.payout_curve(tv.v / NULLIF(tv.target, 0), (l.cp).curve_x, (l.cp).curve_y), 0)
+                             * COALESCE(salesperf.payout_curve(round(tv.v / NULLIF(tv.target, 0), 12), (l.cp).curve_x, (l.cp).curve_y), 0)
                         ELSE 0 END) AS team,
                sum(CASE WHEN tv.v >= tv.target THEN tv.share * (l.cp).team_bonus ELSE 0 END) AS bonus
           FROM teamval tv JOIN pcomm.li l ON l.ps = tv.ps AND l.rep_id = tv.rep_id
@@ -377,9 +384,9 @@ BEGIN
     )
     INSERT INTO pcomm.ev
     SELECT l.ps, l.rep_id, l.plan, b.v, l.target,
-           CASE WHEN (l.cp).kind = 'rate' THEN pcomm.tiered(b.v, (l.cp).breakpoints, (l.cp).rates, (l.cp).retroactive)
+           CASE WHEN (l.cp).kind = 'rate' THEN pcomm.tiered(round(b.v, 12), (l.cp).breakpoints, (l.cp).rates, (l.cp).retroactive)
                 ELSE (l.cp).target_incentive * (l.cp).individual_weight
-                     * COALESCE(salesperf.payout_curve(b.v / NULLIF(l.target, 0), (l.cp).curve_x, (l.cp).curve_y), 0) END,
+                     * COALESCE(salesperf.payout_curve(round(b.v / NULLIF(l.target, 0), 12), (l.cp).curve_x, (l.cp).curve_y), 0) END,
            COALESCE(t.team, 0), COALESCE(t.bonus, 0)
       FROM pcomm.li l JOIN basis b ON b.ps = l.ps AND b.rep_id = l.rep_id
       LEFT JOIN teams t ON t.ps = l.ps AND t.rep_id = l.rep_id;
@@ -394,7 +401,7 @@ BEGIN
                                   AND a.for_period_start = k.period_start), 0) AS amount
               FROM salesperf.commission_paid k
               JOIN pcomm.ev e ON e.ps = k.period_start AND e.rep_id = k.rep_id
-             WHERE k.period = c.period AND k.plan_terms IS NOT NULL) x
+             WHERE k.period = c.period AND k.plan IS NOT NULL) x
      WHERE x.amount <> 0;
 END
 $$;
@@ -507,7 +514,7 @@ $$;
 -- inputs it was computed from (plan terms, target, teams in the order the
 -- rep joined them, shares, team targets), taken just before the close.
 CREATE TABLE pcomm.close_statement AS SELECT * FROM pcomm.expected(NULL) WITH NO DATA;
-CREATE TABLE pcomm.close_inputs (rep_id bigint, plan text, plan_terms jsonb, target numeric, team_units bigint[],
+CREATE TABLE pcomm.close_inputs (rep_id bigint, plan text, plan_terms salesperf.commission_plan, target numeric, team_units bigint[],
                                  team_shares numeric[], team_targets numeric[]);
 
 CREATE FUNCTION pcomm.before_close(at timestamptz) RETURNS void
@@ -517,7 +524,7 @@ BEGIN
     TRUNCATE pcomm.close_statement, pcomm.close_inputs;
     INSERT INTO pcomm.close_statement SELECT * FROM pcomm.expected(at);
     INSERT INTO pcomm.close_inputs
-    SELECT l.rep_id, l.plan, to_jsonb(l.cp), l.target,
+    SELECT l.rep_id, l.plan, l.cp, l.target,
            (SELECT array_agg(t.unit_id ORDER BY t.since) FROM pcomm.ti t WHERE t.ps = l.ps AND t.rep_id = l.rep_id),
            (SELECT array_agg(t.share ORDER BY t.since) FROM pcomm.ti t WHERE t.ps = l.ps AND t.rep_id = l.rep_id),
            (SELECT array_agg(t.target ORDER BY t.since) FROM pcomm.ti t WHERE t.ps = l.ps AND t.rep_id = l.rep_id)
@@ -537,16 +544,16 @@ SELECT count(*), min(x.line)
                  EXCEPT ALL SELECT * FROM salesperf.commission_statement((SELECT period FROM pcomm.ctx), at)) s)
         UNION ALL
         (SELECT format('closed %s: frozen inputs %s', at, s::text)
-           FROM (SELECT k.rep_id, k.plan, k.plan_terms, k.target, k.team_units, k.team_shares, k.team_targets
+           FROM (SELECT k.rep_id, k.plan, pcomm.frozen_plan(k), k.target, k.team_units, k.team_shares, k.team_targets
                    FROM salesperf.commission_paid k
-                  WHERE k.period = (SELECT period FROM pcomm.ctx) AND k.period_start = at AND k.plan_terms IS NOT NULL
+                  WHERE k.period = (SELECT period FROM pcomm.ctx) AND k.period_start = at AND k.plan IS NOT NULL
                  EXCEPT ALL SELECT * FROM pcomm.close_inputs) s)
         UNION ALL
         (SELECT format('closed %s: inputs before the close %s', at, s::text)
            FROM (SELECT * FROM pcomm.close_inputs
-                 EXCEPT ALL SELECT k.rep_id, k.plan, k.plan_terms, k.target, k.team_units, k.team_shares, k.team_targets
+                 EXCEPT ALL SELECT k.rep_id, k.plan, pcomm.frozen_plan(k), k.target, k.team_units, k.team_shares, k.team_targets
                    FROM salesperf.commission_paid k
-                  WHERE k.period = (SELECT period FROM pcomm.ctx) AND k.period_start = at AND k.plan_terms IS NOT NULL) s)) x
+                  WHERE k.period = (SELECT period FROM pcomm.ctx) AND k.period_start = at AND k.plan IS NOT NULL) s)) x
 $$;
 
 -- ------------------------------------------------------------- a seed
