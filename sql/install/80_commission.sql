@@ -510,18 +510,7 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 #variable_conflict use_column
-DECLARE
-    lo date := d0;
-    hi date := d1;
 BEGIN
-    IF ps IS NULL THEN
-        -- Re-runs: the days of every closed period.
-        SELECT min(c.first_day), max(c.end_day) INTO lo, hi
-          FROM salesperf.commission_period c WHERE c.period = commission_evaluate.period;
-        IF lo IS NULL THEN
-            RETURN;
-        END IF;
-    END IF;
     -- A static query: nothing in it depends on which rep or period is asked
     -- for (the inputs function chooses the rows), so its plan is kept
     -- between calls.
@@ -531,20 +520,23 @@ BEGIN
                                                       commission_evaluate.pe, commission_evaluate.d0,
                                                       commission_evaluate.d1, commission_evaluate.for_rep) l
       ), b AS (
-          -- Each line's basis: the rep's KPI over the line's days.
-          SELECT i.rep_id, i.period_start, sum(v.num) AS num, sum(v.den) AS den
+          -- Each line's basis: the rep's KPI over the line's days, one
+          -- index probe per line (LATERAL: the plan is kept between calls,
+          -- and must not trade the probes for a scan of a whole period's
+          -- counters when it is asked for one rep).
+          SELECT i.rep_id, i.period_start, x.num, x.den
             FROM i JOIN salesperf.kpi k ON k.name = i.basis_kpi
-            JOIN salesperf.kpi_counter c
-              ON c.rep_id = i.rep_id AND c.day >= i.first_day AND c.day < i.end_day
-           CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
-                                                         c.kind, c.activities, c.amount, c.points,
-                                                         c.last_at, c.last_amount_at, c.last_point_at) v
-           WHERE c.day >= lo AND c.day < hi AND v.num IS NOT NULL
-             -- Only the kinds the KPI reads (kpi_contribution gives the
-             -- others nothing): most counter rows are skipped unread.
-             AND (k.num_kind IS NULL OR c.kind = k.num_kind
-                  OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR c.kind = k.den_kind)))
-           GROUP BY i.rep_id, i.period_start
+           CROSS JOIN LATERAL (
+                 SELECT sum(v.num) AS num, sum(v.den) AS den
+                   FROM salesperf.kpi_counter c
+                  CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
+                                                                c.kind, c.activities, c.amount, c.points,
+                                                                c.last_at, c.last_amount_at, c.last_point_at) v
+                  WHERE c.rep_id = i.rep_id AND c.day >= i.first_day AND c.day < i.end_day AND v.num IS NOT NULL
+                    -- Only the kinds the KPI reads (kpi_contribution gives
+                    -- the others nothing): most counter rows are skipped.
+                    AND (k.num_kind IS NULL OR c.kind = k.num_kind
+                         OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR c.kind = k.den_kind)))) x
       ), tm AS MATERIALIZED (
           -- Each line's teams, with what the team part needs of the plan.
           SELECT i.rep_id, i.period_start, i.first_day, i.end_day, i.basis_kpi, i.plan_kind, i.target_incentive,
@@ -737,7 +729,9 @@ BEGIN
                                                         commission_open_lines.for_rep) a
          GROUP BY a.rep_id
     )
-    SELECT COALESCE(l.rep_id, a.rep_id), r.name, l.plan, l.basis_kpi, l.plan_kind, l.breakpoints, l.rates,
+    SELECT COALESCE(l.rep_id, a.rep_id),
+           (SELECT r.name FROM salesperf.rep r WHERE r.rep_id = COALESCE(l.rep_id, a.rep_id)),
+           l.plan, l.basis_kpi, l.plan_kind, l.breakpoints, l.rates,
            l.retroactive, l.target_incentive, l.individual_weight, l.team_weight, l.curve_x, l.curve_y,
            l.plan_team_bonus, l.target, l.team_units, l.team_shares, l.team_targets,
            CASE WHEN k.unit = 'currency' THEN round(l.basis, cs)
@@ -749,7 +743,6 @@ BEGIN
            round(COALESCE(l.individual_part + l.team_part + l.team_bonus, 0), cs) + COALESCE(a.amount, 0)
       FROM live l
       FULL JOIN adj a ON a.rep_id = l.rep_id
-      LEFT JOIN salesperf.rep r ON r.rep_id = COALESCE(l.rep_id, a.rep_id)
       LEFT JOIN salesperf.kpi k ON k.name = l.basis_kpi;
 END
 $$;
