@@ -42,7 +42,7 @@ $(DATA_built): $(INSTALL_PARTS) $(EXTENSION).control
 
 # ---- developer entry points -------------------------------------------
 
-.PHONY: bootstrap test unit demo demo-stop bench
+.PHONY: bootstrap test unit demo demo-stop bench crash-test
 
 bootstrap:
 	bash test/harness/bootstrap.sh
@@ -75,3 +75,10 @@ bench: bootstrap
 	$(MAKE) all
 	$(MAKE) install
 	bash test/bench/run.sh
+
+# Crash the server under a write load, five times, and check the derived
+# state against recompute() after each recovery (see test/crash/).
+crash-test: bootstrap
+	$(MAKE) all
+	$(MAKE) install
+	bash test/crash/crash_test.sh
