@@ -42,7 +42,7 @@ $(DATA_built): $(INSTALL_PARTS) $(EXTENSION).control
 
 # ---- developer entry points -------------------------------------------
 
-.PHONY: bootstrap test unit demo demo-stop bench crash-test
+.PHONY: bootstrap test unit demo demo-stop bench crash-test valgrind
 
 bootstrap:
 	bash test/harness/bootstrap.sh
@@ -82,3 +82,11 @@ crash-test: bootstrap
 	$(MAKE) all
 	$(MAKE) install
 	bash test/crash/crash_test.sh
+
+# The regression suite against a server under valgrind memcheck; fails on
+# any error with a salesperf frame (see test/harness/valgrind.sh).
+valgrind: bootstrap
+	bash test/harness/bootstrap.sh valgrind
+	$(MAKE) all
+	$(MAKE) install
+	bash test/harness/valgrind.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages salesperf needs to build and test, once.
 # Safe to run again: it only calls apt-get when something is missing.
+# Arguments name extra packages to install as well.
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,7 @@ packages=(
   libtap-parser-sourcehandler-pgtap-perl
   libcmocka-dev
   gcc make pkg-config
+  "$@"                      # extra packages a target needs (make valgrind: valgrind)
 )
 
 missing=()
