@@ -1,18 +1,27 @@
 /*
  * ledger_trigger.c — keeps derived state in step with salesperf.activity.
  *
- * One statement-level AFTER trigger per event, with transition tables, so a
- * CRM's single-row INSERT and a bulk INSERT ... SELECT / COPY take the same
- * path.  Each statement validates its new rows and locks the reps it
- * touches (see lock_reps), then
- *   INSERT:         adds its rows to the KPI counters and to every board's
- *                   standings (one upsert per touched key, keys in order),
- *                   re-derives the days that capped rules touch, then awards
- *                   badges and announces podium entries (after_change);
+ * One statement-level AFTER trigger per event, with transition tables.
+ * Each statement locks the reps it touches (see lock_reps) and validates
+ * its new rows, then
+ *   INSERT of one row (record(), a CRM's single-row INSERT): prepared,
+ *                   parameterized statements that touch only the keys the
+ *                   row changes (one_row_inserted);
+ *   INSERT of more: the same steps, set-based, over the transition table:
+ *     1. capped rules: a (rep, local day, kind) whose new rows all come
+ *        after its last activity so far (occurred_at later than the
+ *        counters' last_at) earns from the day's running total: what the
+ *        rule already awarded that day (capped_award) plus the new rows
+ *        before it, in (occurred_at, activity_id) order.  Other
+ *        (rep, day, kind) -- back-dated rows, ties -- are re-derived from
+ *        the ledger (rederive);
+ *     2. adds the other rows to the KPI counters and to every board's
+ *        standings (one upsert per touched key, keys in order);
+ *     3. awards badges and announces podium entries (after_change);
  *   UPDATE, DELETE: re-derives every (rep, local day) its old and new rows
  *                   touch from the ledger and refreshes the standings fed.
  * Re-derivation is the same SQL that recompute() runs; the randomized tests
- * check that the insert path's deltas agree with it.
+ * check that both insert paths agree with it.
  */
 #include "postgres.h"
 
@@ -21,10 +30,17 @@
 #include "fmgr.h"
 #include "catalog/namespace.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/guc.h"
 #include "utils/tuplestore.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+#include "catalog/pg_type.h"
+#include "executor/tuptable.h"
+
+#include "rep_locks.h"
 
 PG_FUNCTION_INFO_V1(salesperf_ledger_changed);
 
@@ -58,13 +74,123 @@ static const char *const lock_both_sql =
 
 
 /*
- * The insert path: score the new rows whose kind has no capped rule in force
- * (rule_points(), as salesperf.scored_activity does), group them into
- * counter deltas (rep x unit x local day x kind), then add those to the
- * counters and to every board's standings, one upsert per touched key, keys
- * in order.  A delta adds to a standing what kpi_contribution() says a
- * counter row adds (the rule refresh_standings() and recompute() apply
- * through salesperf.board_contribution).
+ * Capped rows of a bulk insert: the new rows of a kind with a capped rule
+ * in force, with their local day.
+ */
+#define CAPPED_NEW \
+"SELECT n.activity_id, n.rep_id, n.kind, n.amount, n.occurred_at, " LOCAL_DAY("n") " AS day" \
+"  FROM " NEW_ROWS " n CROSS JOIN salesperf.settings s" \
+" WHERE salesperf.has_capped_rule(n.kind, n.occurred_at)"
+
+/*
+ * The (rep, local day, kind) of capped rows that do not all come after the
+ * last activity of that rep, day and kind so far (counters' last_at; a tie
+ * counts as before): these are re-derived from the ledger.  Three parallel
+ * arrays, NULL when there are none.
+ */
+static const char *const late_sql =
+"SELECT pg_catalog.array_agg(p.rep_id), pg_catalog.array_agg(p.day), pg_catalog.array_agg(p.kind)"
+"  FROM (SELECT c.rep_id, c.day, c.kind, pg_catalog.min(c.occurred_at) AS first_at"
+"          FROM (" CAPPED_NEW ") c GROUP BY 1, 2, 3) p"
+" WHERE EXISTS (SELECT 1 FROM salesperf.kpi_counter k"
+"                WHERE k.rep_id = p.rep_id AND k.day = p.day AND k.kind = p.kind"
+"                  AND k.last_at >= p.first_at)";
+
+/* Whether a new row `x` (day `d`) falls in one of the late triples $1, $2, $3. */
+#define IS_LATE(x, d) \
+"EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::date[])," \
+"                                 pg_catalog.unnest($3::text[])) AS l(rep_id, day, kind)" \
+"         WHERE l.rep_id = " x ".rep_id AND l.day = " d " AND l.kind = " x ".kind)"
+
+/*
+ * Awards of the capped rows that come after their day's last activity: the
+ * rule's cap less what it already awarded that rep that day (the sum of
+ * the earlier awards, which is min(earlier raw, cap)) less the raw points
+ * of the new rows before, in (occurred_at, activity_id) order -- what the
+ * window of rederive_days() and recompute() gives those rows.
+ */
+static const char *const award_in_order_sql =
+"WITH f AS MATERIALIZED ("
+"   SELECT c.activity_id, c.rep_id, c.kind, c.day, c.occurred_at, r.rule_id, r.daily_cap,"
+"          r.points + r.points_per_amount * c.amount AS raw"
+"     FROM (" CAPPED_NEW ") c"
+"     JOIN salesperf.point_rule r"
+"       ON r.kind = c.kind AND r.active AND r.daily_cap IS NOT NULL AND r.valid @> c.occurred_at"
+"    WHERE NOT " IS_LATE("c", "c.day") "),"
+" used AS ("
+"   SELECT g.rep_id, g.day, g.rule_id,"
+"          (SELECT COALESCE(pg_catalog.sum(a.points), 0) FROM salesperf.capped_award a"
+"            WHERE a.rep_id = g.rep_id AND a.day = g.day AND a.rule_id = g.rule_id) AS used"
+"     FROM (SELECT DISTINCT f.rep_id, f.day, f.rule_id FROM f) g)"
+"INSERT INTO salesperf.capped_award (activity_id, rule_id, rep_id, day, kind, points)"
+"SELECT t.activity_id, t.rule_id, t.rep_id, t.day, t.kind, t.earned"
+"  FROM (SELECT f.activity_id, f.rule_id, f.rep_id, f.day, f.kind,"
+"               LEAST(f.raw, GREATEST(0, f.daily_cap - u.used - COALESCE(pg_catalog.sum(f.raw) OVER ("
+"                     PARTITION BY f.rep_id, f.day, f.rule_id"
+"                     ORDER BY f.occurred_at, f.activity_id"
+"                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS earned"
+"          FROM f JOIN used u ON u.rep_id = f.rep_id AND u.day = f.day AND u.rule_id = f.rule_id) t"
+" WHERE t.earned <> 0"
+" ORDER BY 1, 2";
+
+/*
+ * Counters and standings from a `delta` of counter rows (rep x unit x local
+ * day x kind): one upsert per touched key, keys in order.  A delta adds to
+ * a standing what kpi_contribution() says a counter row adds (the rule
+ * refresh_standings() and recompute() apply through
+ * salesperf.board_contribution).
+ */
+#define MERGE_DELTA \
+" counters AS ("\
+"   INSERT INTO salesperf.kpi_counter AS c (rep_id, unit_id, day, kind, activities, amount,"\
+"                                           points, last_at, last_amount_at, last_point_at)"\
+"   SELECT d.rep_id, d.unit_id, d.day, d.kind, d.activities, d.amount, d.points,"\
+"          d.last_at, d.last_amount_at, d.last_point_at"\
+"     FROM delta d"\
+"    ORDER BY d.rep_id, d.day, d.kind, d.unit_id"\
+"   ON CONFLICT (rep_id, day, kind, unit_id) DO UPDATE SET"\
+"          activities = c.activities + EXCLUDED.activities,"\
+"          amount = c.amount + EXCLUDED.amount,"\
+"          points = c.points + EXCLUDED.points,"\
+"          last_at = GREATEST(c.last_at, EXCLUDED.last_at),"\
+"          last_amount_at = GREATEST(c.last_amount_at, EXCLUDED.last_amount_at),"\
+"          last_point_at = GREATEST(c.last_point_at, EXCLUDED.last_point_at))"\
+"INSERT INTO salesperf.standing AS st (board_id, period_start, participant_id, contributor_id,"\
+"                                      num, den, direction, reached_at)"\
+"SELECT g.board_id, g.ps, g.participant_id, g.rep_id, g.num, g.den, g.direction, g.reached_at"\
+"  FROM (SELECT b.board_id,"\
+"               salesperf.calendar_start(salesperf.local_day_start(d.day, s.time_zone), b.period,"\
+"                                        s.time_zone, s.week_start, s.fiscal_year_start_month,"\
+"                                        s.calendar) AS ps,"\
+"               p.participant_id, d.rep_id,"\
+"               pg_catalog.sum(v.num) AS num, pg_catalog.sum(v.den) AS den,"\
+"               CASE WHEN k.higher_is_better THEN 1 ELSE -1 END AS direction,"\
+"               pg_catalog.max(v.reached_at) AS reached_at"\
+"          FROM salesperf.leaderboard b"\
+"          JOIN salesperf.kpi k ON k.name = b.metric"\
+"         CROSS JOIN s"\
+"         CROSS JOIN delta d"\
+"         CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind,"\
+"                          k.den_measure, d.kind, d.activities, d.amount, d.points,"\
+"                          d.last_at, d.last_amount_at, d.last_point_at) v"\
+"          LEFT JOIN salesperf.board_unit bu ON bu.board_id = b.board_id AND bu.unit_id = d.unit_id"\
+"         CROSS JOIN LATERAL ("\
+"               SELECT CASE WHEN b.participant = 'unit' THEN bu.participant_id"\
+"                           WHEN b.unit_scope IS NULL OR bu.unit_id IS NOT NULL THEN d.rep_id"\
+"                      END AS participant_id) p"\
+"         WHERE v.num IS NOT NULL AND p.participant_id IS NOT NULL"\
+"         GROUP BY 1, 2, 3, 4, 7) g"\
+" WHERE g.reached_at IS NOT NULL"\
+" ORDER BY 1, 2, 4, 3"\
+" ON CONFLICT (board_id, period_start, contributor_id, participant_id) DO UPDATE SET"\
+"       num = st.num + EXCLUDED.num,"\
+"       den = st.den + EXCLUDED.den,"\
+"       reached_at = GREATEST(st.reached_at, EXCLUDED.reached_at)"
+
+/*
+ * The bulk insert path's counter deltas: every new row but the late ones,
+ * scored with rule_points() (uncapped rules, as salesperf.scored_activity
+ * does) plus what award_in_order_sql just awarded it.
  */
 static const char *const merge_sql =
 "WITH s AS (SELECT * FROM salesperf.settings),"
@@ -77,71 +203,23 @@ static const char *const merge_sql =
 "          pg_catalog.max(x.occurred_at) FILTER (WHERE x.points <> 0) AS last_point_at"
 "     FROM (SELECT n.rep_id, m.unit_id, n.kind, n.amount, n.occurred_at,"
 "                  " LOCAL_DAY("n") " AS day,"
-"                  salesperf.rule_points(n.kind, n.amount, n.occurred_at) AS points"
+"                  salesperf.rule_points(n.kind, n.amount, n.occurred_at)"
+"                  + CASE WHEN salesperf.has_capped_rule(n.kind, n.occurred_at)"
+"                         THEN (SELECT COALESCE(pg_catalog.sum(a.points), 0) FROM salesperf.capped_award a"
+"                                WHERE a.activity_id = n.activity_id)"
+"                         ELSE 0 END AS points"
 "             FROM " NEW_ROWS " n"
 "            CROSS JOIN s"
 "             LEFT JOIN salesperf.membership m"
 "                    ON m.rep_id = n.rep_id AND m.during @> n.occurred_at"
-"            WHERE NOT salesperf.has_capped_rule(n.kind, n.occurred_at)) x"
+"            WHERE NOT " IS_LATE("n", LOCAL_DAY("n")) ") x"
 "    GROUP BY x.rep_id, x.day, x.kind, x.unit_id),"
-" counters AS ("
-"   INSERT INTO salesperf.kpi_counter AS c (rep_id, unit_id, day, kind, activities, amount,"
-"                                           points, last_at, last_amount_at, last_point_at)"
-"   SELECT d.rep_id, d.unit_id, d.day, d.kind, d.activities, d.amount, d.points,"
-"          d.last_at, d.last_amount_at, d.last_point_at"
-"     FROM delta d"
-"    ORDER BY d.rep_id, d.day, d.kind, d.unit_id"
-"   ON CONFLICT (rep_id, day, kind, unit_id) DO UPDATE SET"
-"          activities = c.activities + EXCLUDED.activities,"
-"          amount = c.amount + EXCLUDED.amount,"
-"          points = c.points + EXCLUDED.points,"
-"          last_at = GREATEST(c.last_at, EXCLUDED.last_at),"
-"          last_amount_at = GREATEST(c.last_amount_at, EXCLUDED.last_amount_at),"
-"          last_point_at = GREATEST(c.last_point_at, EXCLUDED.last_point_at))"
-"INSERT INTO salesperf.standing AS st (board_id, period_start, participant_id, contributor_id,"
-"                                      num, den, direction, reached_at)"
-"SELECT g.board_id, g.ps, g.participant_id, g.rep_id, g.num, g.den, g.direction, g.reached_at"
-"  FROM (SELECT b.board_id,"
-"               salesperf.calendar_start(salesperf.local_day_start(d.day, s.time_zone), b.period,"
-"                                        s.time_zone, s.week_start, s.fiscal_year_start_month,"
-"                                        s.calendar) AS ps,"
-"               p.participant_id, d.rep_id,"
-"               pg_catalog.sum(v.num) AS num, pg_catalog.sum(v.den) AS den,"
-"               CASE WHEN k.higher_is_better THEN 1 ELSE -1 END AS direction,"
-"               pg_catalog.max(v.reached_at) AS reached_at"
-"          FROM salesperf.leaderboard b"
-"          JOIN salesperf.kpi k ON k.name = b.metric"
-"         CROSS JOIN s"
-"         CROSS JOIN delta d"
-"         CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind,"
-"                          k.den_measure, d.kind, d.activities, d.amount, d.points,"
-"                          d.last_at, d.last_amount_at, d.last_point_at) v"
-"          LEFT JOIN salesperf.board_unit bu ON bu.board_id = b.board_id AND bu.unit_id = d.unit_id"
-"         CROSS JOIN LATERAL ("
-"               SELECT CASE WHEN b.participant = 'unit' THEN bu.participant_id"
-"                           WHEN b.unit_scope IS NULL OR bu.unit_id IS NOT NULL THEN d.rep_id"
-"                      END AS participant_id) p"
-"         WHERE v.num IS NOT NULL AND p.participant_id IS NOT NULL"
-"         GROUP BY 1, 2, 3, 4, 7) g"
-" WHERE g.reached_at IS NOT NULL"
-" ORDER BY 1, 2, 4, 3"
-" ON CONFLICT (board_id, period_start, contributor_id, participant_id) DO UPDATE SET"
-"       num = st.num + EXCLUDED.num,"
-"       den = st.den + EXCLUDED.den,"
-"       reached_at = GREATEST(st.reached_at, EXCLUDED.reached_at)";
+MERGE_DELTA;
 
-/*
- * Rows of kinds with a capped rule in force earn in order within their day,
- * so those kinds' counters for the days touched are re-derived from the
- * ledger instead (the other kinds' counters are already right).
- */
-static const char *const rederive_capped_sql =
-"SELECT salesperf.rederive(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day),"
-"                          pg_catalog.array_agg(DISTINCT k.kind), false)"
-"  FROM (SELECT DISTINCT n.rep_id, " LOCAL_DAY("n") " AS day, n.kind"
-"          FROM " NEW_ROWS " n CROSS JOIN salesperf.settings s"
-"         WHERE salesperf.has_capped_rule(n.kind, n.occurred_at)) k"
-" HAVING pg_catalog.count(*) > 0";
+/* Late capped rows: their (rep, day) pairs' counters of those kinds are re-derived. */
+static const char *const rederive_late_sql =
+"SELECT salesperf.rederive($1, $2, (SELECT pg_catalog.array_agg(DISTINCT k) FROM pg_catalog.unnest($3::text[]) k),"
+"                          false)";
 
 /* Badges earned and podium entries (salesperf.after_change) of the new rows. */
 static const char *const after_new_sql =
@@ -150,6 +228,60 @@ static const char *const after_new_sql =
 "  FROM (SELECT DISTINCT n.rep_id, " LOCAL_DAY("n") " AS day"
 "          FROM " NEW_ROWS " n CROSS JOIN salesperf.settings s) k"
 " HAVING pg_catalog.count(*) > 0";
+
+/*
+ * The one-row path.  Parameters: $1 activity_id, $2 rep_id, $3 kind,
+ * $4 amount, $5 occurred_at (and $6 its local day, from one_probe_sql).
+ * Scoring is spelled out in SQL over the row's keys (rather than
+ * rule_points(), which reads every rule once per query): the same sum over
+ * the active uncapped rules of the kind in force, plus the amount of a
+ * bonus, plus the row's capped awards.
+ */
+static const char *const one_probe_sql =
+"SELECT EXISTS (SELECT 1 FROM salesperf.activity_kind k WHERE k.kind = $3) AS known,"
+"       d.day,"
+"       EXISTS (SELECT 1 FROM salesperf.point_rule r"
+"                WHERE r.kind = $3 AND r.active AND r.daily_cap IS NOT NULL AND r.valid @> $5) AS capped,"
+"       EXISTS (SELECT 1 FROM salesperf.kpi_counter c"
+"                WHERE c.rep_id = $2 AND c.day = d.day AND c.kind = $3 AND c.last_at >= $5) AS late"
+"  FROM salesperf.settings s CROSS JOIN LATERAL (SELECT salesperf.local_day($5, s.time_zone) AS day) d";
+
+/* A capped row after its day's last activity earns the cap's remainder. */
+static const char *const one_award_sql =
+"INSERT INTO salesperf.capped_award (activity_id, rule_id, rep_id, day, kind, points)"
+"SELECT $1, r.rule_id, $2, $6, $3, e.earned"
+"  FROM salesperf.point_rule r"
+" CROSS JOIN LATERAL ("
+"       SELECT LEAST(r.points + r.points_per_amount * $4,"
+"                    GREATEST(0, r.daily_cap - COALESCE((SELECT pg_catalog.sum(a.points)"
+"                                                          FROM salesperf.capped_award a"
+"                                                         WHERE a.rep_id = $2 AND a.day = $6"
+"                                                           AND a.rule_id = r.rule_id), 0))) AS earned) e"
+" WHERE r.kind = $3 AND r.active AND r.daily_cap IS NOT NULL AND r.valid @> $5 AND e.earned <> 0"
+" ORDER BY r.rule_id";
+
+static const char *const one_merge_sql =
+"WITH s AS (SELECT * FROM salesperf.settings),"
+" delta AS MATERIALIZED ("
+"   SELECT $2::bigint AS rep_id, m.unit_id, $6::date AS day, $3::text AS kind,"
+"          1::bigint AS activities, $4::numeric AS amount, p.points,"
+"          $5::timestamptz AS last_at,"
+"          CASE WHEN $4 <> 0 THEN $5::timestamptz END AS last_amount_at,"
+"          CASE WHEN p.points <> 0 THEN $5::timestamptz END AS last_point_at"
+"     FROM (SELECT (SELECT COALESCE(pg_catalog.sum(r.points + r.points_per_amount * $4), 0)"
+"                     FROM salesperf.point_rule r"
+"                    WHERE r.kind = $3 AND r.active AND r.daily_cap IS NULL AND r.valid @> $5)"
+"                  + CASE WHEN $3 = 'bonus' THEN $4::numeric ELSE 0 END"
+"                  + COALESCE((SELECT pg_catalog.sum(a.points) FROM salesperf.capped_award a"
+"                               WHERE a.activity_id = $1), 0) AS points) p"
+"     LEFT JOIN salesperf.membership m ON m.rep_id = $2 AND m.during @> $5::timestamptz),"
+MERGE_DELTA;
+
+static const char *const one_rederive_sql =
+"SELECT salesperf.rederive(ARRAY[$2::bigint], ARRAY[$6::date], ARRAY[$3::text], false)";
+
+static const char *const one_after_sql =
+"SELECT salesperf.after_change(ARRAY[$2::bigint], ARRAY[$6::date], ARRAY[$3::text])";
 
 /* Every (rep, local day) pair a statement touched, as two arrays. */
 #define TOUCHED_DAYS(rows) \
@@ -173,26 +305,38 @@ static const char *const truncate_sql =
 "TRUNCATE salesperf.capped_award, salesperf.kpi_counter, salesperf.standing";
 
 /* Plans are prepared once per backend and kept. */
+/* What a cached statement's parameters are. */
+typedef enum
+{
+	ARGS_NONE,					/* reads the transition tables only */
+	ARGS_LATE,					/* $1 bigint[], $2 date[], $3 text[]: late triples */
+	ARGS_ROW					/* $1..$6: one new row and its local day */
+} StatementArgs;
+
+#define LATE_NARGS 3
+#define ROW_NARGS 6
+
+/* Plans are prepared once per backend and kept. */
 typedef struct CachedStatement
 {
 	const char *const *sql;
+	StatementArgs args;
 	SPIPlanPtr	plan;
 } CachedStatement;
 
 static CachedStatement statements[] = {
-	{&validate_sql}, {&lock_new_sql}, {&lock_both_sql}, {&merge_sql}, {&after_new_sql}, {&rederive_capped_sql},
+	{&validate_sql}, {&lock_new_sql}, {&lock_both_sql},
+	{&late_sql}, {&award_in_order_sql, ARGS_LATE}, {&merge_sql, ARGS_LATE},
+	{&rederive_late_sql, ARGS_LATE}, {&after_new_sql},
+	{&one_probe_sql, ARGS_ROW}, {&one_award_sql, ARGS_ROW}, {&one_merge_sql, ARGS_ROW},
+	{&one_rederive_sql, ARGS_ROW}, {&one_after_sql, ARGS_ROW},
 	{&rederive_old_sql}, {&rederive_both_sql}, {&truncate_sql}
 };
 
-/*
- * Run a cached statement; stop after max_rows rows (0: all).  Limiting rows
- * here rather than with LIMIT keeps the planner on its bulk (hash join) plan.
- */
-static void
-run_limited(const char *const *sql, long max_rows)
+static SPIPlanPtr
+prepared(const char *const *sql)
 {
 	CachedStatement *cs = NULL;
-	int			rc;
 
 	for (size_t i = 0; i < lengthof(statements); i++)
 	{
@@ -205,23 +349,80 @@ run_limited(const char *const *sql, long max_rows)
 	Assert(cs != NULL);
 	if (cs->plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(*sql, 0, NULL);
+		static Oid	late_types[LATE_NARGS] = {INT8ARRAYOID, DATEARRAYOID, TEXTARRAYOID};
+		static Oid	row_types[ROW_NARGS] = {INT8OID, INT8OID, TEXTOID, NUMERICOID,
+		TIMESTAMPTZOID, DATEOID};
+		SPIPlanPtr	plan;
 
+		switch (cs->args)
+		{
+			case ARGS_LATE:
+				plan = SPI_prepare(*sql, LATE_NARGS, late_types);
+				break;
+			case ARGS_ROW:
+				plan = SPI_prepare(*sql, ROW_NARGS, row_types);
+				break;
+			default:
+				plan = SPI_prepare(*sql, 0, NULL);
+				break;
+		}
 		if (plan == NULL)
 			elog(ERROR, "salesperf: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(plan) != 0)
 			elog(ERROR, "salesperf: SPI_keepplan failed");
 		cs->plan = plan;
 	}
-	rc = SPI_execute_plan(cs->plan, NULL, NULL, false, max_rows);
+	return cs->plan;
+}
+
+/*
+ * Run a cached statement with its parameters (NULL for none; nulls as
+ * SPI_execute_plan takes them); stop after max_rows rows (0: all).
+ * Limiting rows here rather than with LIMIT keeps the planner on its bulk
+ * (hash join) plan.
+ */
+static void
+run_with(const char *const *sql, Datum *values, const char *nulls, long max_rows)
+{
+	int			rc = SPI_execute_plan(prepared(sql), values, nulls, false, max_rows);
+
 	if (rc < 0)
 		elog(ERROR, "salesperf: ledger maintenance statement failed: %s", SPI_result_code_string(rc));
+}
+
+static void
+run_limited(const char *const *sql, long max_rows)
+{
+	run_with(sql, NULL, NULL, max_rows);
 }
 
 static void
 run(const char *const *sql)
 {
 	run_limited(sql, 0);
+}
+
+static void report_bad_row(bool unknown_kind, const char *kind, const char *amount,
+						   const char *occurred_at) pg_attribute_noreturn();
+
+/* The error for a bad new row (see validate_sql for which comes first). */
+static void
+report_bad_row(bool unknown_kind, const char *kind, const char *amount, const char *occurred_at)
+{
+	if (unknown_kind)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("unknown activity kind \"%s\"", kind),
+				 errhint("See salesperf.activity_kind.")));
+	if (occurred_at != NULL && (strcmp(occurred_at, "infinity") == 0 ||
+								strcmp(occurred_at, "-infinity") == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("occurred_at must be finite, not %s", occurred_at)));
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("invalid amount %s for an activity of kind \"%s\"", amount, kind),
+			 errdetail("Activity amounts must be finite and not negative.")));
 }
 
 /* Raise the error for the first bad row of the statement, if any. */
@@ -245,20 +446,7 @@ validate_new_rows(void)
 	amount = SPI_getvalue(row, desc, 2);
 	occurred_at = SPI_getvalue(row, desc, 3);
 
-	if (DatumGetBool(SPI_getbinval(row, desc, 4, &isnull)))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("unknown activity kind \"%s\"", kind),
-				 errhint("See salesperf.activity_kind.")));
-	if (occurred_at != NULL && (strcmp(occurred_at, "infinity") == 0 ||
-								strcmp(occurred_at, "-infinity") == 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("occurred_at must be finite, not %s", occurred_at)));
-	ereport(ERROR,
-			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-			 errmsg("invalid amount %s for an activity of kind \"%s\"", amount, kind),
-			 errdetail("Activity amounts must be finite and not negative.")));
+	report_bad_row(DatumGetBool(SPI_getbinval(row, desc, 4, &isnull)), kind, amount, occurred_at);
 }
 
 /*
@@ -282,6 +470,132 @@ static bool
 is_empty(Tuplestorestate *rows)
 {
 	return rows == NULL || tuplestore_tuple_count(rows) == 0;
+}
+
+/* A column of the ledger row in `slot`, by name (never NULL: NOT NULL columns). */
+static Datum
+ledger_column(TupleTableSlot *slot, const char *name)
+{
+	int			attnum = SPI_fnumber(slot->tts_tupleDescriptor, name);
+	bool		isnull;
+	Datum		value;
+
+	if (attnum <= 0)
+		elog(ERROR, "salesperf: salesperf.activity has no column \"%s\"", name);
+	value = slot_getattr(slot, attnum, &isnull);
+	if (isnull)
+		elog(ERROR, "salesperf: NULL %s in salesperf.activity", name);
+	return value;
+}
+
+/*
+ * INSERT of more than one row: the set-based path over the transition
+ * table (see the file's header).
+ */
+static void
+rows_inserted(TriggerData *trigdata)
+{
+	Datum		late[LATE_NARGS];
+	char		late_nulls[LATE_NARGS];
+	TupleDesc	desc;
+
+	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "salesperf: could not register transition tables");
+	run(&lock_new_sql);
+	validate_new_rows();
+
+	run(&late_sql);
+	desc = SPI_tuptable->tupdesc;
+	for (int i = 0; i < LATE_NARGS; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], desc, i + 1, &isnull);
+
+		late[i] = isnull ? (Datum) 0 : datumCopy(d, false, -1);
+		late_nulls[i] = isnull ? 'n' : ' ';
+	}
+
+	run_with(&award_in_order_sql, late, late_nulls, 0);
+	run_with(&merge_sql, late, late_nulls, 0);
+	if (late_nulls[0] != 'n')
+		run_with(&rederive_late_sql, late, late_nulls, 0);
+	run(&after_new_sql);
+}
+
+/*
+ * INSERT of one row (record(), a CRM's single-row INSERT): prepared,
+ * parameterized statements over the row's own keys, none of which reads
+ * the transition table.  Same state as rows_inserted(): the property tests
+ * hold both to recompute().
+ */
+static void
+one_row_inserted(TriggerData *trigdata)
+{
+	Tuplestorestate *rows = trigdata->tg_newtable;
+	TupleTableSlot *slot;
+	Datum		values[ROW_NARGS];
+	char		nulls[ROW_NARGS] = {' ', ' ', ' ', ' ', ' ', 'n'};
+	int64		rep_id;
+	Numeric		amount;
+	TimestampTz occurred_at;
+	HeapTuple	probe;
+	TupleDesc	probe_desc;
+	bool		isnull;
+	bool		known,
+				capped,
+				late;
+
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(trigdata->tg_relation), &TTSOpsMinimalTuple);
+	tuplestore_select_read_pointer(rows, 0);
+	tuplestore_rescan(rows);
+	if (!tuplestore_gettupleslot(rows, true, false, slot))
+		elog(ERROR, "salesperf: the inserted row is missing from the transition table");
+
+	values[0] = ledger_column(slot, "activity_id");
+	values[1] = ledger_column(slot, "rep_id");
+	values[2] = ledger_column(slot, "kind");
+	values[3] = ledger_column(slot, "amount");
+	values[4] = ledger_column(slot, "occurred_at");
+	rep_id = DatumGetInt64(values[1]);
+	amount = DatumGetNumeric(values[3]);
+	occurred_at = DatumGetTimestampTz(values[4]);
+
+	salesperf_lock_rep_ids(&rep_id, 1);
+
+	/* A bad row: let the set-based check name the error, as for many rows. */
+	if (TIMESTAMP_NOT_FINITE(occurred_at) || numeric_is_nan(amount) || numeric_is_inf(amount) ||
+		DatumGetBool(DirectFunctionCall2(numeric_lt, values[3],
+										 NumericGetDatum(int64_to_numeric(0)))))
+	{
+		if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+			elog(ERROR, "salesperf: could not register transition tables");
+		validate_new_rows();
+		elog(ERROR, "salesperf: invalid activity row not reported");
+	}
+
+	run_with(&one_probe_sql, values, nulls, 0);
+	if (SPI_processed != 1)
+		elog(ERROR, "salesperf: salesperf.settings must have one row");
+	probe = SPI_tuptable->vals[0];
+	probe_desc = SPI_tuptable->tupdesc;
+	known = DatumGetBool(SPI_getbinval(probe, probe_desc, 1, &isnull));
+	if (!known)
+		report_bad_row(true, TextDatumGetCString(values[2]), NULL, NULL);
+	values[5] = SPI_getbinval(probe, probe_desc, 2, &isnull);
+	nulls[5] = ' ';
+	capped = DatumGetBool(SPI_getbinval(probe, probe_desc, 3, &isnull));
+	late = DatumGetBool(SPI_getbinval(probe, probe_desc, 4, &isnull));
+
+	if (capped && late)
+		run_with(&one_rederive_sql, values, nulls, 0);
+	else
+	{
+		if (capped)
+			run_with(&one_award_sql, values, nulls, 0);
+		run_with(&one_merge_sql, values, nulls, 0);
+	}
+	run_with(&one_after_sql, values, nulls, 0);
+	ExecDropSingleTupleTableSlot(slot);
 }
 
 Datum
@@ -323,22 +637,19 @@ salesperf_ledger_changed(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 	}
 
-	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
-		elog(ERROR, "salesperf: could not register transition tables");
-
 	if (TRIGGER_FIRED_BY_INSERT(event))
 	{
-		if (!is_empty(trigdata->tg_newtable))
-		{
-			run(&lock_new_sql);
-			validate_new_rows();
-			run(&merge_sql);
-			run(&rederive_capped_sql);
-			run(&after_new_sql);
-		}
+		Tuplestorestate *rows = trigdata->tg_newtable;
+
+		if (rows != NULL && tuplestore_tuple_count(rows) == 1)
+			one_row_inserted(trigdata);
+		else if (!is_empty(rows))
+			rows_inserted(trigdata);
 	}
 	else if (TRIGGER_FIRED_BY_UPDATE(event))
 	{
+		if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+			elog(ERROR, "salesperf: could not register transition tables");
 		if (!is_empty(trigdata->tg_newtable))
 		{
 			run(&lock_both_sql);
@@ -348,6 +659,8 @@ salesperf_ledger_changed(PG_FUNCTION_ARGS)
 	}
 	else if (TRIGGER_FIRED_BY_DELETE(event))
 	{
+		if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+			elog(ERROR, "salesperf: could not register transition tables");
 		if (!is_empty(trigdata->tg_oldtable))
 		{
 			run(&rederive_old_sql);

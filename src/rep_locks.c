@@ -20,6 +20,8 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
+#include "rep_locks.h"
+
 PG_FUNCTION_INFO_V1(salesperf_lock_reps);
 
 static SPIPlanPtr lock_plan = NULL;
@@ -33,15 +35,16 @@ compare_int64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-Datum
-salesperf_lock_reps(PG_FUNCTION_ARGS)
+/*
+ * Lock the given reps (sorted, distinct) in rep_id order; 42704 for the
+ * first id that is not a rep.  Also the entry of the ledger trigger's
+ * one-row path, which locks one rep without going through SQL.
+ */
+void
+salesperf_lock_rep_ids(const int64 *wanted, int distinct)
 {
+	Datum	   *elems;
 	ArrayType  *reps;
-	Datum	   *ids;
-	bool	   *nulls;
-	int			count;
-	int64	   *wanted;
-	int			distinct = 0;
 	Datum		arg;
 	Oid			argtype = INT8ARRAYOID;
 
@@ -55,26 +58,13 @@ salesperf_lock_reps(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("salesperf cannot maintain derived state in a REPEATABLE READ transaction"),
 				 errhint("Write under READ COMMITTED (the default) or SERIALIZABLE.")));
-	if (PG_ARGISNULL(0))
-		PG_RETURN_VOID();
-
-	reps = PG_GETARG_ARRAYTYPE_P(0);
-	deconstruct_array(reps, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, &nulls, &count);
-	wanted = palloc(sizeof(int64) * Max(count, 1));
-	for (int i = 0; i < count; i++)
-		if (!nulls[i])
-			wanted[distinct++] = DatumGetInt64(ids[i]);
 	if (distinct == 0)
-		PG_RETURN_VOID();
-	qsort(wanted, distinct, sizeof(int64), compare_int64);
-	{
-		int			kept = 0;
+		return;
 
-		for (int i = 0; i < distinct; i++)
-			if (kept == 0 || wanted[kept - 1] != wanted[i])
-				wanted[kept++] = wanted[i];
-		distinct = kept;
-	}
+	elems = palloc(sizeof(Datum) * distinct);
+	for (int i = 0; i < distinct; i++)
+		elems[i] = Int64GetDatum(wanted[i]);
+	reps = construct_array(elems, distinct, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "salesperf: SPI_connect failed");
@@ -116,5 +106,39 @@ salesperf_lock_reps(PG_FUNCTION_ARGS)
 		}
 	}
 	SPI_finish();
+}
+
+Datum
+salesperf_lock_reps(PG_FUNCTION_ARGS)
+{
+	ArrayType  *reps;
+	Datum	   *ids;
+	bool	   *nulls;
+	int			count;
+	int64	   *wanted;
+	int			distinct = 0;
+
+	if (PG_ARGISNULL(0))
+	{
+		salesperf_lock_rep_ids(NULL, 0);
+		PG_RETURN_VOID();
+	}
+
+	reps = PG_GETARG_ARRAYTYPE_P(0);
+	deconstruct_array(reps, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &ids, &nulls, &count);
+	wanted = palloc(sizeof(int64) * Max(count, 1));
+	for (int i = 0; i < count; i++)
+		if (!nulls[i])
+			wanted[distinct++] = DatumGetInt64(ids[i]);
+	qsort(wanted, distinct, sizeof(int64), compare_int64);
+	{
+		int			kept = 0;
+
+		for (int i = 0; i < distinct; i++)
+			if (kept == 0 || wanted[kept - 1] != wanted[i])
+				wanted[kept++] = wanted[i];
+		distinct = kept;
+	}
+	salesperf_lock_rep_ids(wanted, distinct);
 	PG_RETURN_VOID();
 }

@@ -1,0 +1,10 @@
+/*
+ * rep_locks.h — per-rep locks of derived-state writers (see rep_locks.c).
+ */
+#ifndef SALESPERF_REP_LOCKS_H
+#define SALESPERF_REP_LOCKS_H
+
+/* Lock the rows of the given reps (sorted, distinct) in salesperf.rep. */
+extern void salesperf_lock_rep_ids(const int64 *wanted, int distinct);
+
+#endif
