@@ -25,6 +25,45 @@ COMMENT ON COLUMN salesperf.point_rule.valid IS 'When the rule applies (to occur
 SELECT pg_catalog.pg_extension_config_dump('salesperf.point_rule', '');
 SELECT pg_catalog.pg_extension_config_dump('salesperf.point_rule_rule_id_seq', '');
 
+-- Rules written directly get the SQLSTATEs the rest of the API uses
+-- (SPEC §13) instead of constraint names: the constraints above stay as
+-- the last line of defence.
+CREATE FUNCTION salesperf.point_rule_check()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.name IS NULL OR NEW.kind IS NULL OR NEW.points IS NULL OR NEW.points_per_amount IS NULL THEN
+        RAISE EXCEPTION 'a point rule needs a name, a kind, points and points_per_amount' USING ERRCODE = '22004';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM salesperf.activity_kind k WHERE k.kind = NEW.kind) THEN
+        RAISE EXCEPTION 'unknown activity kind "%"', NEW.kind
+            USING ERRCODE = '42704', HINT = 'See salesperf.activity_kind.';
+    END IF;
+    IF NEW.points IN ('NaN', 'Infinity', '-Infinity') OR NEW.points_per_amount IN ('NaN', 'Infinity', '-Infinity') THEN
+        RAISE EXCEPTION 'point rule "%" needs finite points and points_per_amount, not % and %',
+                        NEW.name, NEW.points, NEW.points_per_amount USING ERRCODE = '22003';
+    END IF;
+    IF NEW.daily_cap IS NOT NULL THEN
+        IF NEW.daily_cap <= 0 OR NEW.daily_cap IN ('NaN', 'Infinity') THEN
+            RAISE EXCEPTION 'invalid daily_cap % in point rule "%"', NEW.daily_cap, NEW.name
+                USING ERRCODE = '22003', DETAIL = 'A cap is a finite number of points above zero; NULL means no cap.';
+        END IF;
+        IF NEW.points < 0 OR NEW.points_per_amount < 0 THEN
+            RAISE EXCEPTION 'capped point rule "%" cannot award negative points', NEW.name
+                USING ERRCODE = '22003', DETAIL = 'Points are earned in order until the cap: earnings must not be negative.';
+        END IF;
+    END IF;
+    IF NEW.valid IS NULL OR pg_catalog.isempty(NEW.valid) THEN
+        RAISE EXCEPTION 'point rule "%" needs a non-empty validity range', NEW.name USING ERRCODE = '22023';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER point_rule_check BEFORE INSERT OR UPDATE ON salesperf.point_rule
+    FOR EACH ROW EXECUTE FUNCTION salesperf.point_rule_check();
+
 -- Awards of capped rules.  Uncapped awards are a pure function of the
 -- activity and the rules (see salesperf.scored_activity) and are not stored;
 -- a capped award depends on the rep's other activities that day, so it is.
