@@ -122,52 +122,103 @@ COMMENT ON FUNCTION salesperf.rederive(bigint[], date[], text[], boolean) IS
   'Internal: re-derive awards, counters (of the given kinds, or all) and standings of the given (rep, local day) pairs, then (unless announce is false) award the badges and announce what they bring (after_change).';
 
 -- Re-derive every (rep, local day) with activities of rep_ids[i] inside
--- ranges[i].
+-- ranges[i] (bounds as the range says); nothing at all when there is none.
 CREATE FUNCTION salesperf.rederive_ranges(rep_ids bigint[], ranges tstzrange[])
-RETURNS void
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-  SELECT salesperf.rederive(array_agg(k.rep_id), array_agg(k.day))
-    FROM (SELECT DISTINCT a.rep_id, salesperf.local_day(a.occurred_at, s.time_zone) AS day
-            FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
-            JOIN salesperf.activity a
-              ON a.rep_id = ch.rep_id
-             AND a.occurred_at >= COALESCE(pg_catalog.lower(ch.during), '-infinity')
-             AND a.occurred_at < COALESCE(pg_catalog.upper(ch.during), 'infinity')
-           CROSS JOIN salesperf.settings s) k
-  HAVING count(*) > 0
-$$;
-COMMENT ON FUNCTION salesperf.rederive_ranges(bigint[], tstzrange[]) IS
-  'Internal: re-derive the days of each rep''s activities inside the paired time range.';
-
--- A membership change re-attributes the rep's activities in the changed
--- range.  Statement-level, so loading many memberships costs one pass.
--- Re-attribute the activities of rep_ids[i] inside ranges[i] after their
--- memberships changed.  A rep being deleted takes its memberships with it;
--- it has no activities (rep_guard), so it is left out.
-CREATE FUNCTION salesperf.membership_rederive(rep_ids bigint[], ranges tstzrange[])
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    reps   bigint[];
-    spans  tstzrange[];
+    reps bigint[];
+    days date[];
 BEGIN
-    SELECT pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during) INTO reps, spans
-      FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
-     WHERE EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = ch.rep_id);
+    SELECT pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day) INTO reps, days
+      FROM (SELECT DISTINCT a.rep_id, salesperf.local_day(a.occurred_at, s.time_zone) AS day
+              FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
+              JOIN salesperf.activity a
+                ON a.rep_id = ch.rep_id
+               AND a.occurred_at >= COALESCE(pg_catalog.lower(ch.during), '-infinity')
+               AND a.occurred_at <= COALESCE(pg_catalog.upper(ch.during), 'infinity')
+               AND a.occurred_at <@ ch.during
+             CROSS JOIN salesperf.settings s) k;
+    IF reps IS NOT NULL THEN
+        PERFORM salesperf.rederive(reps, days);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION salesperf.rederive_ranges(bigint[], tstzrange[]) IS
+  'Internal: re-derive the days of each rep''s activities inside the paired time range.';
+
+-- Re-attribute the activities of rep_ids[i] inside ranges[i] after their
+-- memberships changed, and refuse memberships of the reps in checked that
+-- overlap.  Locks every rep first (reps being deleted, which take their
+-- memberships with them and have no activities, are left out), so what
+-- it reads next includes what the reps' other writers committed: their
+-- activities, and their memberships (two imports that would overlap
+-- cannot both pass the check).  A rep without activities in its changed
+-- ranges costs its lock and one index probe, nothing else.
+CREATE FUNCTION salesperf.membership_rederive(rep_ids bigint[], ranges tstzrange[],
+                                              checked bigint[] DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    reps bigint[];
+    days date[];
+    bad  record;
+BEGIN
+    SELECT pg_catalog.array_agg(r.rep_id ORDER BY r.rep_id) INTO reps
+      FROM salesperf.rep r
+     WHERE r.rep_id = ANY (rep_ids || checked);
     IF reps IS NULL THEN
         RETURN;
     END IF;
     PERFORM salesperf.lock_reps(reps);
-    PERFORM salesperf.rederive_ranges(reps, spans);
+
+    IF checked IS NOT NULL THEN
+        -- Sorted by start, a rep's memberships overlap if and only if two
+        -- neighbours do.
+        SELECT x.rep_id, x.during, x.next_during INTO bad
+          FROM (SELECT m.rep_id, m.during,
+                       pg_catalog.lead(m.during) OVER (PARTITION BY m.rep_id
+                                                       ORDER BY pg_catalog.lower(m.during)) AS next_during
+                  FROM salesperf.membership m
+                 WHERE m.rep_id = ANY (checked)) x
+         WHERE x.during && x.next_during
+         LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'memberships of rep % overlap: % and %', bad.rep_id, bad.during, bad.next_during
+                USING ERRCODE = '23P01', CONSTRAINT = 'membership_no_overlap', TABLE = 'membership',
+                      SCHEMA = 'salesperf',
+                      HINT = 'A rep belongs to one unit at a time: end the earlier membership first, or use salesperf.assign().';
+        END IF;
+    END IF;
+
+    -- As rederive_ranges(), inline: this runs once per assign().
+    SELECT pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day) INTO reps, days
+      FROM (SELECT DISTINCT a.rep_id, salesperf.local_day(a.occurred_at, s.time_zone) AS day
+              FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
+              JOIN salesperf.activity a
+                ON a.rep_id = ch.rep_id
+               AND a.occurred_at >= COALESCE(pg_catalog.lower(ch.during), '-infinity')
+               AND a.occurred_at <= COALESCE(pg_catalog.upper(ch.during), 'infinity')
+               AND a.occurred_at <@ ch.during
+             CROSS JOIN salesperf.settings s) k;
+    IF reps IS NOT NULL THEN
+        PERFORM salesperf.rederive(reps, days);
+    END IF;
 END
 $$;
-COMMENT ON FUNCTION salesperf.membership_rederive(bigint[], tstzrange[]) IS
-  'Internal: lock the reps whose memberships changed and re-derive their activities in the changed ranges.';
+COMMENT ON FUNCTION salesperf.membership_rederive(bigint[], tstzrange[], bigint[]) IS
+  'Internal: lock the reps whose memberships changed, refuse overlapping memberships of the checked reps (23P01) and re-derive the activities in the changed ranges.';
 
+-- A membership change re-attributes the rep's activities in the changed
+-- ranges.  Statement-level, so loading many memberships costs one pass.
+-- An activity's unit changes only where a rep's memberships say another
+-- unit than before: an update that moves one end of a membership changes
+-- only the time between the old and the new end (per rep and unit, the
+-- old ranges minus the new and the new minus the old).
 CREATE FUNCTION salesperf.membership_changed()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -180,16 +231,25 @@ BEGIN
     -- may record() and assign() in one transaction without deadlocking
     -- another doing the same for other reps.
     IF TG_OP = 'INSERT' THEN
-        PERFORM salesperf.membership_rederive(pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during))
+        PERFORM salesperf.membership_rederive(pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during),
+                                              pg_catalog.array_agg(ch.rep_id))
            FROM membership_new ch;
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM salesperf.membership_rederive(pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during))
            FROM membership_old ch;
     ELSE
-        PERFORM salesperf.membership_rederive(pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during))
-           FROM (SELECT rep_id, during FROM membership_new
-                 UNION ALL
-                 SELECT rep_id, during FROM membership_old) ch;
+        PERFORM salesperf.membership_rederive(
+                    pg_catalog.array_agg(d.rep_id), pg_catalog.array_agg(d.during),
+                    (SELECT pg_catalog.array_agg(n.rep_id) FROM membership_new n))
+           FROM (SELECT COALESCE(o.rep_id, n.rep_id) AS rep_id,
+                        pg_catalog.unnest((COALESCE(o.ranges, '{}') OPERATOR(pg_catalog.-) COALESCE(n.ranges, '{}'))
+                                          OPERATOR(pg_catalog.+)
+                                          (COALESCE(n.ranges, '{}') OPERATOR(pg_catalog.-) COALESCE(o.ranges, '{}'))) AS during
+                   FROM (SELECT ch.rep_id, ch.unit_id, pg_catalog.range_agg(ch.during) AS ranges
+                           FROM membership_old ch GROUP BY ch.rep_id, ch.unit_id) o
+                   FULL JOIN (SELECT ch.rep_id, ch.unit_id, pg_catalog.range_agg(ch.during) AS ranges
+                                FROM membership_new ch GROUP BY ch.rep_id, ch.unit_id) n
+                     ON n.rep_id = o.rep_id AND n.unit_id = o.unit_id) d;
     END IF;
     RETURN NULL;
 END
