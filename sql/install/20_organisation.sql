@@ -162,6 +162,10 @@ CREATE FUNCTION salesperf.assign(rep_id bigint, unit_id bigint,
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- Its plans are kept for the session: one planned while the membership
+-- table was empty and freshly analyzed would scan it whole on every later
+-- call of a bulk import.  Every read here is a probe by key.
+SET enable_seqscan = off
 AS $$
 DECLARE
     cur   salesperf.membership;

@@ -121,42 +121,66 @@ $$;
 COMMENT ON FUNCTION salesperf.rederive(bigint[], date[], text[], boolean) IS
   'Internal: re-derive awards, counters (of the given kinds, or all) and standings of the given (rep, local day) pairs, then (unless announce is false) award the badges and announce what they bring (after_change).';
 
--- Re-derive every (rep, local day) with activities of rep_ids[i] inside
--- ranges[i] (bounds as the range says); nothing at all when there is none.
-CREATE FUNCTION salesperf.rederive_ranges(rep_ids bigint[], ranges tstzrange[])
-RETURNS void
-LANGUAGE plpgsql VOLATILE
+-- With the reps locked: refuse overlapping memberships of the reps in
+-- checked (23P01), and return the (rep, local day) pairs of the activities
+-- of rep_ids[i] inside ranges[i].  One query answers both questions; a rep
+-- without activities in its changed ranges costs one index probe.  This
+-- runs once per assign(), with plans kept for the whole session: an import
+-- into an empty, freshly analyzed membership table must not keep a
+-- sequential scan planned for it (each call would then read every
+-- membership written so far), so scans are off here; every read below is
+-- a probe of a btree by rep.
+CREATE FUNCTION salesperf.membership_check(rep_ids bigint[], ranges tstzrange[], checked bigint[],
+                                           OUT reps bigint[], OUT days date[])
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
 AS $$
 DECLARE
-    reps bigint[];
-    days date[];
+    found_overlap record;
+    pair          record;
 BEGIN
-    SELECT pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day) INTO reps, days
-      FROM (SELECT DISTINCT a.rep_id, salesperf.local_day(a.occurred_at, s.time_zone) AS day
-              FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
-              JOIN salesperf.activity a
-                ON a.rep_id = ch.rep_id
-               AND a.occurred_at >= COALESCE(pg_catalog.lower(ch.during), '-infinity')
-               AND a.occurred_at <= COALESCE(pg_catalog.upper(ch.during), 'infinity')
-               AND a.occurred_at <@ ch.during
-             CROSS JOIN salesperf.settings s) k;
-    IF reps IS NOT NULL THEN
-        PERFORM salesperf.rederive(reps, days);
+    SELECT (-- Sorted by start, a rep's memberships overlap if and only if
+            -- two neighbours do.
+            SELECT ROW(x.rep_id, x.during, x.next_during)
+              FROM (SELECT m.rep_id, m.during,
+                           pg_catalog.lead(m.during) OVER (PARTITION BY m.rep_id
+                                                           ORDER BY pg_catalog.lower(m.during)) AS next_during
+                      FROM salesperf.membership m
+                     WHERE m.rep_id = ANY (checked)) x
+             WHERE x.during && x.next_during
+             LIMIT 1) AS overlap,
+           k.reps, k.days
+      INTO found_overlap
+      FROM (SELECT pg_catalog.array_agg(k.rep_id) AS reps, pg_catalog.array_agg(k.day) AS days
+              FROM (SELECT DISTINCT a.rep_id, salesperf.local_day(a.occurred_at, s.time_zone) AS day
+                      FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
+                      JOIN salesperf.activity a
+                        ON a.rep_id = ch.rep_id
+                       AND a.occurred_at >= COALESCE(pg_catalog.lower(ch.during), '-infinity')
+                       AND a.occurred_at <= COALESCE(pg_catalog.upper(ch.during), 'infinity')
+                       AND a.occurred_at <@ ch.during
+                     CROSS JOIN salesperf.settings s) k) k;
+    IF found_overlap.overlap IS NOT NULL THEN
+        pair := found_overlap.overlap;
+        RAISE EXCEPTION 'memberships of rep % overlap: % and %', pair.f1, pair.f2, pair.f3
+            USING ERRCODE = '23P01', CONSTRAINT = 'membership_no_overlap', TABLE = 'membership',
+                  SCHEMA = 'salesperf',
+                  HINT = 'A rep belongs to one unit at a time: end the earlier membership first, or use salesperf.assign().';
     END IF;
+    reps := found_overlap.reps;
+    days := found_overlap.days;
 END
 $$;
-COMMENT ON FUNCTION salesperf.rederive_ranges(bigint[], tstzrange[]) IS
-  'Internal: re-derive the days of each rep''s activities inside the paired time range.';
+COMMENT ON FUNCTION salesperf.membership_check(bigint[], tstzrange[], bigint[]) IS
+  'Internal: with the reps locked, refuse overlapping memberships of the checked reps (23P01) and return the (rep, local day) pairs of each rep''s activities in its changed range.';
 
 -- Re-attribute the activities of rep_ids[i] inside ranges[i] after their
 -- memberships changed, and refuse memberships of the reps in checked that
--- overlap.  Locks every rep first (reps being deleted, which take their
--- memberships with them and have no activities, are left out), so what
--- it reads next includes what the reps' other writers committed: their
--- activities, and their memberships (two imports that would overlap
--- cannot both pass the check).  A rep without activities in its changed
--- ranges costs its lock and one index probe, nothing else.
+-- overlap.  The caller has locked every one of these reps that still
+-- exists (lock_reps), so what this reads includes what the reps' other
+-- writers committed: their activities, and their memberships (two imports
+-- that would overlap cannot both pass the check).
 CREATE FUNCTION salesperf.membership_rederive(rep_ids bigint[], ranges tstzrange[],
                                               checked bigint[] DEFAULT NULL)
 RETURNS void
@@ -164,54 +188,16 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    reps bigint[];
-    days date[];
-    bad  record;
+    k record;
 BEGIN
-    SELECT pg_catalog.array_agg(r.rep_id ORDER BY r.rep_id) INTO reps
-      FROM salesperf.rep r
-     WHERE r.rep_id = ANY (rep_ids || checked);
-    IF reps IS NULL THEN
-        RETURN;
-    END IF;
-    PERFORM salesperf.lock_reps(reps);
-
-    IF checked IS NOT NULL THEN
-        -- Sorted by start, a rep's memberships overlap if and only if two
-        -- neighbours do.
-        SELECT x.rep_id, x.during, x.next_during INTO bad
-          FROM (SELECT m.rep_id, m.during,
-                       pg_catalog.lead(m.during) OVER (PARTITION BY m.rep_id
-                                                       ORDER BY pg_catalog.lower(m.during)) AS next_during
-                  FROM salesperf.membership m
-                 WHERE m.rep_id = ANY (checked)) x
-         WHERE x.during && x.next_during
-         LIMIT 1;
-        IF FOUND THEN
-            RAISE EXCEPTION 'memberships of rep % overlap: % and %', bad.rep_id, bad.during, bad.next_during
-                USING ERRCODE = '23P01', CONSTRAINT = 'membership_no_overlap', TABLE = 'membership',
-                      SCHEMA = 'salesperf',
-                      HINT = 'A rep belongs to one unit at a time: end the earlier membership first, or use salesperf.assign().';
-        END IF;
-    END IF;
-
-    -- As rederive_ranges(), inline: this runs once per assign().
-    SELECT pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day) INTO reps, days
-      FROM (SELECT DISTINCT a.rep_id, salesperf.local_day(a.occurred_at, s.time_zone) AS day
-              FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
-              JOIN salesperf.activity a
-                ON a.rep_id = ch.rep_id
-               AND a.occurred_at >= COALESCE(pg_catalog.lower(ch.during), '-infinity')
-               AND a.occurred_at <= COALESCE(pg_catalog.upper(ch.during), 'infinity')
-               AND a.occurred_at <@ ch.during
-             CROSS JOIN salesperf.settings s) k;
-    IF reps IS NOT NULL THEN
-        PERFORM salesperf.rederive(reps, days);
+    k := salesperf.membership_check(rep_ids, ranges, checked);
+    IF k.reps IS NOT NULL THEN
+        PERFORM salesperf.rederive(k.reps, k.days);
     END IF;
 END
 $$;
 COMMENT ON FUNCTION salesperf.membership_rederive(bigint[], tstzrange[], bigint[]) IS
-  'Internal: lock the reps whose memberships changed, refuse overlapping memberships of the checked reps (23P01) and re-derive the activities in the changed ranges.';
+  'Internal: with the reps locked, refuse overlapping memberships of the checked reps (23P01) and re-derive the activities of each rep in its changed range.';
 
 -- A membership change re-attributes the rep's activities in the changed
 -- ranges.  Statement-level, so loading many memberships costs one pass.
@@ -224,6 +210,10 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    reps    bigint[];
+    ranges  tstzrange[];
+    checked bigint[];
 BEGIN
     -- Lock the reps whose memberships changed (as their ledger writers do)
     -- before reading which days to re-derive: the next statements see
@@ -231,26 +221,34 @@ BEGIN
     -- may record() and assign() in one transaction without deadlocking
     -- another doing the same for other reps.
     IF TG_OP = 'INSERT' THEN
-        PERFORM salesperf.membership_rederive(pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during),
-                                              pg_catalog.array_agg(ch.rep_id))
-           FROM membership_new ch;
+        -- New rows' reps exist: their foreign key was checked first.
+        SELECT pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during) INTO reps, ranges
+          FROM membership_new ch;
+        checked := reps;
+        PERFORM salesperf.lock_reps(reps);
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM salesperf.membership_rederive(pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during))
-           FROM membership_old ch;
+        -- A rep being deleted takes its memberships with it; it has no
+        -- activities (rep_guard), so it is left out.
+        SELECT pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during) INTO reps, ranges
+          FROM membership_old ch
+         WHERE EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = ch.rep_id);
+        PERFORM salesperf.lock_reps(reps);
     ELSE
-        PERFORM salesperf.membership_rederive(
-                    pg_catalog.array_agg(d.rep_id), pg_catalog.array_agg(d.during),
-                    (SELECT pg_catalog.array_agg(n.rep_id) FROM membership_new n))
-           FROM (SELECT COALESCE(o.rep_id, n.rep_id) AS rep_id,
-                        pg_catalog.unnest((COALESCE(o.ranges, '{}') OPERATOR(pg_catalog.-) COALESCE(n.ranges, '{}'))
-                                          OPERATOR(pg_catalog.+)
-                                          (COALESCE(n.ranges, '{}') OPERATOR(pg_catalog.-) COALESCE(o.ranges, '{}'))) AS during
-                   FROM (SELECT ch.rep_id, ch.unit_id, pg_catalog.range_agg(ch.during) AS ranges
-                           FROM membership_old ch GROUP BY ch.rep_id, ch.unit_id) o
-                   FULL JOIN (SELECT ch.rep_id, ch.unit_id, pg_catalog.range_agg(ch.during) AS ranges
-                                FROM membership_new ch GROUP BY ch.rep_id, ch.unit_id) n
-                     ON n.rep_id = o.rep_id AND n.unit_id = o.unit_id) d;
+        SELECT pg_catalog.array_agg(d.rep_id), pg_catalog.array_agg(d.during) INTO reps, ranges
+          FROM (SELECT COALESCE(o.rep_id, n.rep_id) AS rep_id,
+                       pg_catalog.unnest((COALESCE(o.ranges, '{}') OPERATOR(pg_catalog.-) COALESCE(n.ranges, '{}'))
+                                         OPERATOR(pg_catalog.+)
+                                         (COALESCE(n.ranges, '{}') OPERATOR(pg_catalog.-) COALESCE(o.ranges, '{}'))) AS during
+                  FROM (SELECT ch.rep_id, ch.unit_id, pg_catalog.range_agg(ch.during) AS ranges
+                          FROM membership_old ch GROUP BY ch.rep_id, ch.unit_id) o
+                  FULL JOIN (SELECT ch.rep_id, ch.unit_id, pg_catalog.range_agg(ch.during) AS ranges
+                               FROM membership_new ch GROUP BY ch.rep_id, ch.unit_id) n
+                    ON n.rep_id = o.rep_id AND n.unit_id = o.unit_id) d
+         WHERE EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = d.rep_id);
+        SELECT pg_catalog.array_agg(ch.rep_id) INTO checked FROM membership_new ch;
+        PERFORM salesperf.lock_reps(reps || checked);
     END IF;
+    PERFORM salesperf.membership_rederive(reps, ranges, checked);
     RETURN NULL;
 END
 $$;
