@@ -162,10 +162,12 @@ CREATE FUNCTION salesperf.assign(rep_id bigint, unit_id bigint,
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
--- Its plans are kept for the session: one planned while the membership
--- table was empty and freshly analyzed would scan it whole on every later
--- call of a bulk import.  Every read here is a probe by key.
+-- Its plans are generic and kept for the session (an import calls it once
+-- per rep: planning would cost more than running), and one planned while
+-- the membership table was empty and freshly analyzed would scan it whole
+-- on every later call.  Every read here is a probe by key.
 SET enable_seqscan = off
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     cur   salesperf.membership;

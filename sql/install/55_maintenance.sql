@@ -125,7 +125,8 @@ COMMENT ON FUNCTION salesperf.rederive(bigint[], date[], text[], boolean) IS
 -- checked (23P01), and return the (rep, local day) pairs of the activities
 -- of rep_ids[i] inside ranges[i].  One query answers both questions; a rep
 -- without activities in its changed ranges costs one index probe.  This
--- runs once per assign(), with plans kept for the whole session: an import
+-- runs once per assign(), so its plans are generic and kept for the
+-- session (custom plans cost more to plan than to run), and an import
 -- into an empty, freshly analyzed membership table must not keep a
 -- sequential scan planned for it (each call would then read every
 -- membership written so far), so scans are off here; every read below is
@@ -135,6 +136,7 @@ CREATE FUNCTION salesperf.membership_check(rep_ids bigint[], ranges tstzrange[],
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET enable_seqscan = off
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     found_overlap record;
