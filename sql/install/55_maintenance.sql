@@ -188,6 +188,10 @@ CREATE FUNCTION salesperf.membership_rederive(rep_ids bigint[], ranges tstzrange
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- Re-derivation plans as it does everywhere else, also when this runs
+-- inside assign(), whose own probes turn these off.
+SET enable_seqscan = on
+SET plan_cache_mode = auto
 AS $$
 DECLARE
     k record;
