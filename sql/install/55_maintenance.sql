@@ -177,14 +177,11 @@ $$;
 COMMENT ON FUNCTION salesperf.membership_check(bigint[], tstzrange[], bigint[]) IS
   'Internal: with the reps locked, refuse overlapping memberships of the checked reps (23P01) and return the (rep, local day) pairs of each rep''s activities in its changed range.';
 
--- Re-attribute the activities of rep_ids[i] inside ranges[i] after their
--- memberships changed, and refuse memberships of the reps in checked that
--- overlap.  The caller has locked every one of these reps that still
--- exists (lock_reps), so what this reads includes what the reps' other
--- writers committed: their activities, and their memberships (two imports
--- that would overlap cannot both pass the check).
-CREATE FUNCTION salesperf.membership_rederive(rep_ids bigint[], ranges tstzrange[],
-                                              checked bigint[] DEFAULT NULL)
+-- Re-derive the (rep, local day) pairs whose activities changed unit
+-- after a membership change (membership_check found them, with the reps
+-- locked).  Only called when there are some: an import of reps without
+-- activities in the moved ranges never gets here.
+CREATE FUNCTION salesperf.membership_rederive(rep_ids bigint[], days date[])
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -193,17 +190,12 @@ SET search_path = pg_catalog, pg_temp
 SET enable_seqscan = on
 SET plan_cache_mode = auto
 AS $$
-DECLARE
-    k record;
 BEGIN
-    k := salesperf.membership_check(rep_ids, ranges, checked);
-    IF k.reps IS NOT NULL THEN
-        PERFORM salesperf.rederive(k.reps, k.days);
-    END IF;
+    PERFORM salesperf.rederive(rep_ids, days);
 END
 $$;
-COMMENT ON FUNCTION salesperf.membership_rederive(bigint[], tstzrange[], bigint[]) IS
-  'Internal: with the reps locked, refuse overlapping memberships of the checked reps (23P01) and re-derive the activities of each rep in its changed range.';
+COMMENT ON FUNCTION salesperf.membership_rederive(bigint[], date[]) IS
+  'Internal: re-derive the (rep, local day) pairs whose activities changed unit after a membership change.';
 
 -- A membership change re-attributes the rep's activities in the changed
 -- ranges.  Statement-level, so loading many memberships costs one pass.
@@ -220,6 +212,7 @@ DECLARE
     reps    bigint[];
     ranges  tstzrange[];
     checked bigint[];
+    changed record;
 BEGIN
     -- Lock the reps whose memberships changed (as their ledger writers do)
     -- before reading which days to re-derive: the next statements see
@@ -254,7 +247,12 @@ BEGIN
         SELECT pg_catalog.array_agg(ch.rep_id) INTO checked FROM membership_new ch;
         PERFORM salesperf.lock_reps(reps || checked);
     END IF;
-    PERFORM salesperf.membership_rederive(reps, ranges, checked);
+    -- With the reps locked: refuse overlaps, find the days whose
+    -- activities change unit.
+    changed := salesperf.membership_check(reps, ranges, checked);
+    IF changed.reps IS NOT NULL THEN
+        PERFORM salesperf.membership_rederive(changed.reps, changed.days);
+    END IF;
     RETURN NULL;
 END
 $$;
