@@ -123,8 +123,9 @@ COMMENT ON FUNCTION salesperf.rederive(bigint[], date[], text[], boolean) IS
 
 -- With the reps locked: refuse overlapping memberships of the reps in
 -- checked (23P01), and return the (rep, local day) pairs of the activities
--- of rep_ids[i] inside ranges[i].  One query answers both questions; a rep
--- without activities in its changed ranges costs one index probe.  This
+-- of rep_ids[i] inside ranges[i].  One query checks both (a rep without
+-- activities in its changed ranges costs one index probe), a second one
+-- lists the days only when there are some.  This
 -- runs once per assign(), so its plans are generic and kept for the
 -- session (custom plans cost more to plan than to run), and an import
 -- into an empty, freshly analyzed membership table must not keep a
@@ -152,17 +153,14 @@ BEGIN
                      WHERE m.rep_id = ANY (checked)) x
              WHERE x.during && x.next_during
              LIMIT 1) AS overlap,
-           k.reps, k.days
-      INTO found_overlap
-      FROM (SELECT pg_catalog.array_agg(k.rep_id) AS reps, pg_catalog.array_agg(k.day) AS days
-              FROM (SELECT DISTINCT a.rep_id, salesperf.local_day(a.occurred_at, s.time_zone) AS day
-                      FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
-                      JOIN salesperf.activity a
-                        ON a.rep_id = ch.rep_id
-                       AND a.occurred_at >= COALESCE(pg_catalog.lower(ch.during), '-infinity')
-                       AND a.occurred_at <= COALESCE(pg_catalog.upper(ch.during), 'infinity')
-                       AND a.occurred_at <@ ch.during
-                     CROSS JOIN salesperf.settings s) k) k;
+           EXISTS (SELECT 1
+                     FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
+                     JOIN salesperf.activity a
+                       ON a.rep_id = ch.rep_id
+                      AND a.occurred_at >= COALESCE(pg_catalog.lower(ch.during), '-infinity')
+                      AND a.occurred_at <= COALESCE(pg_catalog.upper(ch.during), 'infinity')
+                      AND a.occurred_at <@ ch.during) AS moved
+      INTO found_overlap;
     IF found_overlap.overlap IS NOT NULL THEN
         pair := found_overlap.overlap;
         RAISE EXCEPTION 'memberships of rep % overlap: % and %', pair.f1, pair.f2, pair.f3
@@ -170,8 +168,17 @@ BEGIN
                   SCHEMA = 'salesperf',
                   HINT = 'A rep belongs to one unit at a time: end the earlier membership first, or use salesperf.assign().';
     END IF;
-    reps := found_overlap.reps;
-    days := found_overlap.days;
+    IF found_overlap.moved THEN
+        SELECT pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day) INTO reps, days
+          FROM (SELECT DISTINCT a.rep_id, salesperf.local_day(a.occurred_at, s.time_zone) AS day
+                  FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
+                  JOIN salesperf.activity a
+                    ON a.rep_id = ch.rep_id
+                   AND a.occurred_at >= COALESCE(pg_catalog.lower(ch.during), '-infinity')
+                   AND a.occurred_at <= COALESCE(pg_catalog.upper(ch.during), 'infinity')
+                   AND a.occurred_at <@ ch.during
+                 CROSS JOIN salesperf.settings s) k;
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION salesperf.membership_check(bigint[], tstzrange[], bigint[]) IS
