@@ -121,58 +121,105 @@ $$;
 COMMENT ON FUNCTION salesperf.rederive(bigint[], date[], text[], boolean) IS
   'Internal: re-derive awards, counters (of the given kinds, or all) and standings of the given (rep, local day) pairs, then (unless announce is false) award the badges and announce what they bring (after_change).';
 
--- Re-derive every (rep, local day) with activities of rep_ids[i] inside
--- ranges[i].
-CREATE FUNCTION salesperf.rederive_ranges(rep_ids bigint[], ranges tstzrange[])
-RETURNS void
-LANGUAGE sql VOLATILE
+-- With the reps locked: refuse overlapping memberships of the reps in
+-- checked (23P01), and return the (rep, local day) pairs of the activities
+-- of rep_ids[i] inside ranges[i].  One query checks both (a rep without
+-- activities in its changed ranges costs one index probe), a second one
+-- lists the days only when there are some.  This
+-- runs once per assign(), so its plans are generic and kept for the
+-- session (custom plans cost more to plan than to run), and an import
+-- into an empty, freshly analyzed membership table must not keep a
+-- sequential scan planned for it (each call would then read every
+-- membership written so far), so scans are off here; every read below is
+-- a probe of a btree by rep.
+CREATE FUNCTION salesperf.membership_check(rep_ids bigint[], ranges tstzrange[], checked bigint[],
+                                           OUT reps bigint[], OUT days date[])
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
+SET plan_cache_mode = force_generic_plan
 AS $$
-  SELECT salesperf.rederive(array_agg(k.rep_id), array_agg(k.day))
-    FROM (SELECT DISTINCT a.rep_id, salesperf.local_day(a.occurred_at, s.time_zone) AS day
-            FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
-            JOIN salesperf.activity a
-              ON a.rep_id = ch.rep_id
-             AND a.occurred_at >= COALESCE(pg_catalog.lower(ch.during), '-infinity')
-             AND a.occurred_at < COALESCE(pg_catalog.upper(ch.during), 'infinity')
-           CROSS JOIN salesperf.settings s) k
-  HAVING count(*) > 0
+DECLARE
+    found_overlap record;
+    pair          record;
+BEGIN
+    SELECT (-- Sorted by start, a rep's memberships overlap if and only if
+            -- two neighbours do.
+            SELECT ROW(x.rep_id, x.during, x.next_during)
+              FROM (SELECT m.rep_id, m.during,
+                           pg_catalog.lead(m.during) OVER (PARTITION BY m.rep_id
+                                                           ORDER BY pg_catalog.lower(m.during)) AS next_during
+                      FROM salesperf.membership m
+                     WHERE m.rep_id = ANY (checked)) x
+             WHERE x.during && x.next_during
+             LIMIT 1) AS overlap,
+           EXISTS (SELECT 1
+                     FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
+                     JOIN salesperf.activity a
+                       ON a.rep_id = ch.rep_id
+                      AND a.occurred_at >= COALESCE(pg_catalog.lower(ch.during), '-infinity')
+                      AND a.occurred_at <= COALESCE(pg_catalog.upper(ch.during), 'infinity')
+                      AND a.occurred_at <@ ch.during) AS moved
+      INTO found_overlap;
+    IF found_overlap.overlap IS NOT NULL THEN
+        pair := found_overlap.overlap;
+        RAISE EXCEPTION 'memberships of rep % overlap: % and %', pair.f1, pair.f2, pair.f3
+            USING ERRCODE = '23P01', CONSTRAINT = 'membership_no_overlap', TABLE = 'membership',
+                  SCHEMA = 'salesperf',
+                  HINT = 'A rep belongs to one unit at a time: end the earlier membership first, or use salesperf.assign().';
+    END IF;
+    IF found_overlap.moved THEN
+        SELECT pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day) INTO reps, days
+          FROM (SELECT DISTINCT a.rep_id, salesperf.local_day(a.occurred_at, s.time_zone) AS day
+                  FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
+                  JOIN salesperf.activity a
+                    ON a.rep_id = ch.rep_id
+                   AND a.occurred_at >= COALESCE(pg_catalog.lower(ch.during), '-infinity')
+                   AND a.occurred_at <= COALESCE(pg_catalog.upper(ch.during), 'infinity')
+                   AND a.occurred_at <@ ch.during
+                 CROSS JOIN salesperf.settings s) k;
+    END IF;
+END
 $$;
-COMMENT ON FUNCTION salesperf.rederive_ranges(bigint[], tstzrange[]) IS
-  'Internal: re-derive the days of each rep''s activities inside the paired time range.';
+COMMENT ON FUNCTION salesperf.membership_check(bigint[], tstzrange[], bigint[]) IS
+  'Internal: with the reps locked, refuse overlapping memberships of the checked reps (23P01) and return the (rep, local day) pairs of each rep''s activities in its changed range.';
 
--- A membership change re-attributes the rep's activities in the changed
--- range.  Statement-level, so loading many memberships costs one pass.
--- Re-attribute the activities of rep_ids[i] inside ranges[i] after their
--- memberships changed.  A rep being deleted takes its memberships with it;
--- it has no activities (rep_guard), so it is left out.
-CREATE FUNCTION salesperf.membership_rederive(rep_ids bigint[], ranges tstzrange[])
+-- Re-derive the (rep, local day) pairs whose activities changed unit
+-- after a membership change (membership_check found them, with the reps
+-- locked).  Only called when there are some: an import of reps without
+-- activities in the moved ranges never gets here.
+CREATE FUNCTION salesperf.membership_rederive(rep_ids bigint[], days date[])
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- Re-derivation plans as it does everywhere else, also when this runs
+-- inside assign(), whose own probes turn these off.
+SET enable_seqscan = on
+SET plan_cache_mode = auto
 AS $$
-DECLARE
-    reps   bigint[];
-    spans  tstzrange[];
 BEGIN
-    SELECT pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during) INTO reps, spans
-      FROM unnest(rep_ids, ranges) AS ch(rep_id, during)
-     WHERE EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = ch.rep_id);
-    IF reps IS NULL THEN
-        RETURN;
-    END IF;
-    PERFORM salesperf.lock_reps(reps);
-    PERFORM salesperf.rederive_ranges(reps, spans);
+    PERFORM salesperf.rederive(rep_ids, days);
 END
 $$;
-COMMENT ON FUNCTION salesperf.membership_rederive(bigint[], tstzrange[]) IS
-  'Internal: lock the reps whose memberships changed and re-derive their activities in the changed ranges.';
+COMMENT ON FUNCTION salesperf.membership_rederive(bigint[], date[]) IS
+  'Internal: re-derive the (rep, local day) pairs whose activities changed unit after a membership change.';
 
+-- A membership change re-attributes the rep's activities in the changed
+-- ranges.  Statement-level, so loading many memberships costs one pass.
+-- An activity's unit changes only where a rep's memberships say another
+-- unit than before: an update that moves one end of a membership changes
+-- only the time between the old and the new end (per rep and unit, the
+-- old ranges minus the new and the new minus the old).
 CREATE FUNCTION salesperf.membership_changed()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    reps    bigint[];
+    ranges  tstzrange[];
+    checked bigint[];
+    changed record;
 BEGIN
     -- Lock the reps whose memberships changed (as their ledger writers do)
     -- before reading which days to re-derive: the next statements see
@@ -180,16 +227,38 @@ BEGIN
     -- may record() and assign() in one transaction without deadlocking
     -- another doing the same for other reps.
     IF TG_OP = 'INSERT' THEN
-        PERFORM salesperf.membership_rederive(pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during))
-           FROM membership_new ch;
+        -- New rows' reps exist: their foreign key was checked first.
+        SELECT pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during) INTO reps, ranges
+          FROM membership_new ch;
+        checked := reps;
+        PERFORM salesperf.lock_reps(reps);
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM salesperf.membership_rederive(pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during))
-           FROM membership_old ch;
+        -- A rep being deleted takes its memberships with it; it has no
+        -- activities (rep_guard), so it is left out.
+        SELECT pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during) INTO reps, ranges
+          FROM membership_old ch
+         WHERE EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = ch.rep_id);
+        PERFORM salesperf.lock_reps(reps);
     ELSE
-        PERFORM salesperf.membership_rederive(pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during))
-           FROM (SELECT rep_id, during FROM membership_new
-                 UNION ALL
-                 SELECT rep_id, during FROM membership_old) ch;
+        SELECT pg_catalog.array_agg(d.rep_id), pg_catalog.array_agg(d.during) INTO reps, ranges
+          FROM (SELECT COALESCE(o.rep_id, n.rep_id) AS rep_id,
+                       pg_catalog.unnest((COALESCE(o.ranges, '{}') OPERATOR(pg_catalog.-) COALESCE(n.ranges, '{}'))
+                                         OPERATOR(pg_catalog.+)
+                                         (COALESCE(n.ranges, '{}') OPERATOR(pg_catalog.-) COALESCE(o.ranges, '{}'))) AS during
+                  FROM (SELECT ch.rep_id, ch.unit_id, pg_catalog.range_agg(ch.during) AS ranges
+                          FROM membership_old ch GROUP BY ch.rep_id, ch.unit_id) o
+                  FULL JOIN (SELECT ch.rep_id, ch.unit_id, pg_catalog.range_agg(ch.during) AS ranges
+                               FROM membership_new ch GROUP BY ch.rep_id, ch.unit_id) n
+                    ON n.rep_id = o.rep_id AND n.unit_id = o.unit_id) d
+         WHERE EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = d.rep_id);
+        SELECT pg_catalog.array_agg(ch.rep_id) INTO checked FROM membership_new ch;
+        PERFORM salesperf.lock_reps(reps || checked);
+    END IF;
+    -- With the reps locked: refuse overlaps, find the days whose
+    -- activities change unit.
+    changed := salesperf.membership_check(reps, ranges, checked);
+    IF changed.reps IS NOT NULL THEN
+        PERFORM salesperf.membership_rederive(changed.reps, changed.days);
     END IF;
     RETURN NULL;
 END
@@ -258,20 +327,29 @@ CREATE TRIGGER org_deleted AFTER DELETE ON salesperf.unit
     FOR EACH STATEMENT EXECUTE FUNCTION salesperf.org_changed();
 
 -- Rebuild every derived table from the ledger and the configuration.
--- Set-based: one window query for the capped awards, one GROUP BY for the
--- counters, one for the standings (computed_standing), the org closure and
--- the board-unit map.  The new state is computed aside and only the rows
--- that differ are deleted and inserted: readers are never blocked and keep
--- reading the old state until the rebuild commits; ledger writers and
--- configuration changes wait for it (lock_ledger, lock_reps).  The rules are
--- those of rederive_days() and refresh_standings(), which re-derive a few
--- keys at a time; the randomized tests hold the two to the same answer.
+-- Set-based, each step one pass: one window query for the capped awards;
+-- one hash aggregate for the counters (each activity's local day, unit and
+-- points computed once, the capped awards summed once and hash-joined,
+-- not probed per activity); the board periods of each distinct day
+-- computed once and hash-joined to what each counter row adds to each
+-- board (board_contribution); the org closure and the board-unit map.
+-- The new state is computed aside and compared with the stored one by one
+-- hash join on each table's key, and only the rows that differ are deleted
+-- and inserted: readers are never blocked and keep reading the old state
+-- until the rebuild commits; ledger writers and configuration changes wait
+-- for it (lock_ledger, lock_reps).  The rules are those of rederive_days()
+-- (scored_activity) and refresh_standings() (computed_standing), which
+-- re-derive a few keys at a time; the randomized tests hold them to the
+-- same answer.
 CREATE FUNCTION salesperf.recompute()
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 SET work_mem = '256MB'
+-- Hash aggregates and joins over the whole ledger: up to 1 GB each before
+-- they spill to disk (the estimates of groups run high).
+SET hash_mem_multiplier = 4
 AS $$
 DECLARE
     s salesperf.settings;
@@ -302,50 +380,99 @@ BEGIN
                AND r.valid @> a.occurred_at
              CROSS JOIN LATERAL (SELECT r.points + r.points_per_amount * a.amount AS raw) x) t
      WHERE t.earned <> 0;
-    DELETE FROM salesperf.capped_award c
-     USING (SELECT * FROM salesperf.capped_award EXCEPT ALL SELECT * FROM salesperf_fresh_award) d
-     WHERE c.activity_id = d.activity_id AND c.rule_id = d.rule_id;
-    INSERT INTO salesperf.capped_award
-    SELECT * FROM salesperf_fresh_award EXCEPT ALL SELECT * FROM salesperf.capped_award;
+    ANALYZE pg_temp.salesperf_fresh_award;
 
-    -- Counters, from the awards just written.
+    -- Counters: scored_activity's rule (unit as of occurred_at, local day,
+    -- uncapped rules plus the capped awards just computed), each activity
+    -- read once.
     CREATE TEMP TABLE salesperf_fresh_counter ON COMMIT DROP AS
-    SELECT sa.rep_id, sa.unit_id, sa.day, sa.kind, count(*) AS activities, sum(sa.amount) AS amount,
-           sum(sa.points) AS points, max(sa.occurred_at) AS last_at,
-           max(sa.occurred_at) FILTER (WHERE sa.amount <> 0) AS last_amount_at,
-           max(sa.occurred_at) FILTER (WHERE sa.points <> 0) AS last_point_at
-      FROM salesperf.scored_activity sa
-     GROUP BY sa.rep_id, sa.day, sa.kind, sa.unit_id;
-    DELETE FROM salesperf.kpi_counter c
-     USING (SELECT * FROM salesperf.kpi_counter EXCEPT ALL SELECT * FROM salesperf_fresh_counter) d
-     WHERE c.rep_id = d.rep_id AND c.day = d.day AND c.kind = d.kind
-       AND c.unit_id IS NOT DISTINCT FROM d.unit_id;
-    INSERT INTO salesperf.kpi_counter
-    SELECT * FROM salesperf_fresh_counter EXCEPT ALL SELECT * FROM salesperf.kpi_counter;
+    SELECT a.rep_id, m.unit_id, a.day, a.kind, count(*) AS activities, sum(a.amount) AS amount,
+           sum(a.points) AS points, max(a.occurred_at) AS last_at,
+           max(a.occurred_at) FILTER (WHERE a.amount <> 0) AS last_amount_at,
+           max(a.occurred_at) FILTER (WHERE a.points <> 0) AS last_point_at
+      FROM (SELECT a.rep_id, a.kind, a.amount, a.occurred_at,
+                   salesperf.local_day(a.occurred_at, s.time_zone) AS day,
+                   salesperf.rule_points(a.kind, a.amount, a.occurred_at) + COALESCE(ca.points, 0) AS points
+              FROM salesperf.activity a
+              LEFT JOIN (SELECT fa.activity_id, sum(fa.points) AS points
+                           FROM pg_temp.salesperf_fresh_award fa GROUP BY fa.activity_id) ca
+                ON ca.activity_id = a.activity_id) a
+      LEFT JOIN salesperf.membership m
+             ON m.rep_id = a.rep_id AND m.during @> a.occurred_at
+     GROUP BY a.rep_id, a.day, a.kind, m.unit_id;
+    ANALYZE pg_temp.salesperf_fresh_counter;
 
-    -- Standings, from the counters just written.
+    -- Apply: the stored rows that are not in the new state go (by row
+    -- address: every writer of these tables is held back), the new rows
+    -- that are not stored come in.
+    CREATE TEMP TABLE salesperf_change ON COMMIT DROP AS
+    SELECT c.ctid AS old_row, f.activity_id, f.rule_id, f.rep_id, f.day, f.kind, f.points
+      FROM salesperf.capped_award c
+      FULL JOIN pg_temp.salesperf_fresh_award f
+        ON f.activity_id = c.activity_id AND f.rule_id = c.rule_id
+     WHERE c.activity_id IS NULL OR f.activity_id IS NULL
+        OR (f.rep_id, f.day, f.kind, f.points) IS DISTINCT FROM (c.rep_id, c.day, c.kind, c.points);
+    DELETE FROM salesperf.capped_award c USING pg_temp.salesperf_change d WHERE c.ctid = d.old_row;
+    INSERT INTO salesperf.capped_award (activity_id, rule_id, rep_id, day, kind, points)
+    SELECT d.activity_id, d.rule_id, d.rep_id, d.day, d.kind, d.points
+      FROM pg_temp.salesperf_change d WHERE d.activity_id IS NOT NULL;
+    DROP TABLE pg_temp.salesperf_change;
+
+    CREATE TEMP TABLE salesperf_change ON COMMIT DROP AS
+    SELECT c.ctid AS old_row, f.*
+      FROM salesperf.kpi_counter c
+      FULL JOIN pg_temp.salesperf_fresh_counter f
+        ON f.rep_id = c.rep_id AND f.day = c.day AND f.kind = c.kind
+       AND (f.unit_id IS NULL) = (c.unit_id IS NULL) AND COALESCE(f.unit_id, 0) = COALESCE(c.unit_id, 0)
+     WHERE c.rep_id IS NULL OR f.rep_id IS NULL
+        OR (f.activities, f.amount, f.points, f.last_at, f.last_amount_at, f.last_point_at)
+           IS DISTINCT FROM (c.activities, c.amount, c.points, c.last_at, c.last_amount_at, c.last_point_at);
+    DELETE FROM salesperf.kpi_counter c USING pg_temp.salesperf_change d WHERE c.ctid = d.old_row;
+    INSERT INTO salesperf.kpi_counter (rep_id, unit_id, day, kind, activities, amount, points,
+                                       last_at, last_amount_at, last_point_at)
+    SELECT d.rep_id, d.unit_id, d.day, d.kind, d.activities, d.amount, d.points,
+           d.last_at, d.last_amount_at, d.last_point_at
+      FROM pg_temp.salesperf_change d WHERE d.rep_id IS NOT NULL
+     ORDER BY d.rep_id, d.day, d.kind;
+    DROP TABLE pg_temp.salesperf_change;
+
+    -- Standings, from the counters just written: computed_standing's rule,
+    -- with the period start of each (board, distinct day) computed once.
+    CREATE TEMP TABLE salesperf_period ON COMMIT DROP AS
+    SELECT b.board_id, d.day,
+           salesperf.calendar_start(salesperf.local_day_start(d.day, s.time_zone), b.period,
+                                    s.time_zone, s.week_start, s.fiscal_year_start_month,
+                                    s.calendar) AS ps
+      FROM (SELECT DISTINCT c.day FROM pg_temp.salesperf_fresh_counter c) d
+     CROSS JOIN salesperf.leaderboard b;
+    ANALYZE pg_temp.salesperf_period;
     CREATE TEMP TABLE salesperf_fresh_standing ON COMMIT DROP AS
-    SELECT cs.board_id, cs.period_start, cs.participant_id, cs.contributor_id,
-           cs.num, cs.den, cs.direction, cs.reached_at
-      FROM salesperf.computed_standing cs;
-    DELETE FROM salesperf.standing st
-     USING (SELECT st.board_id, st.period_start, st.participant_id, st.contributor_id,
-                   st.num, st.den, st.direction, st.reached_at
-              FROM salesperf.standing st
-            EXCEPT ALL
-            SELECT * FROM salesperf_fresh_standing) d
-     WHERE st.board_id = d.board_id AND st.period_start = d.period_start
-       AND st.contributor_id = d.contributor_id AND st.participant_id = d.participant_id;
+    SELECT bc.board_id, pm.ps AS period_start, bc.participant_id, bc.rep_id AS contributor_id,
+           sum(bc.num) AS num, sum(bc.den) AS den, bc.direction, max(bc.at) AS reached_at
+      FROM salesperf.board_contribution bc
+      JOIN pg_temp.salesperf_period pm ON pm.board_id = bc.board_id AND pm.day = bc.day
+     GROUP BY bc.board_id, pm.ps, bc.participant_id, bc.rep_id, bc.direction
+    HAVING max(bc.at) IS NOT NULL;
+    ANALYZE pg_temp.salesperf_fresh_standing;
+
+    CREATE TEMP TABLE salesperf_change ON COMMIT DROP AS
+    SELECT st.ctid AS old_row, f.*
+      FROM salesperf.standing st
+      FULL JOIN pg_temp.salesperf_fresh_standing f
+        ON f.board_id = st.board_id AND f.period_start = st.period_start
+       AND f.contributor_id = st.contributor_id AND f.participant_id = st.participant_id
+     WHERE st.board_id IS NULL OR f.board_id IS NULL
+        OR (f.num, f.den, f.direction, f.reached_at) IS DISTINCT FROM (st.num, st.den, st.direction, st.reached_at);
+    DELETE FROM salesperf.standing st USING pg_temp.salesperf_change d WHERE st.ctid = d.old_row;
     INSERT INTO salesperf.standing (board_id, period_start, participant_id, contributor_id,
                                     num, den, direction, reached_at)
-    SELECT * FROM salesperf_fresh_standing
-    EXCEPT ALL
-    SELECT st.board_id, st.period_start, st.participant_id, st.contributor_id,
-           st.num, st.den, st.direction, st.reached_at
-      FROM salesperf.standing st;
+    SELECT d.board_id, d.period_start, d.participant_id, d.contributor_id,
+           d.num, d.den, d.direction, d.reached_at
+      FROM pg_temp.salesperf_change d WHERE d.board_id IS NOT NULL
+     ORDER BY 1, 2, 4, 3;
 
-    DROP TABLE pg_temp.salesperf_fresh_award, pg_temp.salesperf_fresh_counter,
-               pg_temp.salesperf_fresh_standing;
+    DROP TABLE pg_temp.salesperf_fresh_award, pg_temp.salesperf_fresh_counter, pg_temp.salesperf_period,
+               pg_temp.salesperf_fresh_standing, pg_temp.salesperf_change;
 
     -- Badge awards are history: nothing is revoked; any the ledger shows
     -- earned but missing is added.
