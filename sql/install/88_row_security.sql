@@ -8,7 +8,9 @@
 --
 -- Cost: the policies call three STABLE functions, each in an uncorrelated
 -- subquery, so each runs once per statement (an InitPlan) and the filter on
--- a table is `rep_id = ANY ($n)`, an index probe on the rep_id index.
+-- a table is `rep_id = ANY ($n)` on the rows of the query's own index probe.
+-- They are PL/pgSQL so that their plans are kept for the session (an SQL
+-- function with a SET clause is planned again on every call).
 --
 -- salesperf's own code that keeps derived state (the triggers, recompute(),
 -- close_commission_period(), ...) runs as the extension's owner, a
@@ -40,14 +42,16 @@ CREATE INDEX rep_db_role_idx ON salesperf.rep (db_role) WHERE db_role IS NOT NUL
 -- members of every role; they bypass row-level security anyway).
 CREATE FUNCTION salesperf.row_access_unrestricted()
 RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT EXISTS (SELECT 1
-                 FROM salesperf.access_grant g
-                 JOIN pg_catalog.pg_roles r ON r.rolname = g.role
-                WHERE g.level <> 'rep'
-                  AND pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'USAGE'))
+BEGIN
+    RETURN (SELECT EXISTS (SELECT 1
+                             FROM salesperf.access_grant g
+                             JOIN pg_catalog.pg_roles r ON r.rolname = g.role
+                            WHERE g.level <> 'rep'
+                              AND pg_catalog.pg_has_role(CURRENT_USER, r.oid, 'USAGE')));
+END
 $$;
 COMMENT ON FUNCTION salesperf.row_access_unrestricted() IS
   'Internal (row-level security): true when the current role holds the admin, writer or reader level and so sees every rep''s rows.';
@@ -56,14 +60,16 @@ COMMENT ON FUNCTION salesperf.row_access_unrestricted() IS
 -- (today's tree) of a unit whose manager is a rep linked to the role.
 CREATE FUNCTION salesperf.row_access_units()
 RETURNS bigint[]
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT COALESCE(pg_catalog.array_agg(DISTINCT t.descendant_id ORDER BY t.descendant_id), '{}')
-  FROM salesperf.rep me
-  JOIN salesperf.unit u ON u.manager_rep_id = me.rep_id
-  JOIN salesperf.unit_tree t ON t.ancestor_id = u.unit_id
- WHERE me.db_role = CURRENT_USER
+BEGIN
+    RETURN (SELECT COALESCE(pg_catalog.array_agg(DISTINCT t.descendant_id ORDER BY t.descendant_id), '{}')
+              FROM salesperf.rep me
+              JOIN salesperf.unit u ON u.manager_rep_id = me.rep_id
+              JOIN salesperf.unit_tree t ON t.ancestor_id = u.unit_id
+             WHERE me.db_role = CURRENT_USER);
+END
 $$;
 COMMENT ON FUNCTION salesperf.row_access_units() IS
   'Internal (row-level security): the units the current role manages, with their whole subtree as of today''s tree (empty for a role that manages none).';
@@ -72,16 +78,20 @@ COMMENT ON FUNCTION salesperf.row_access_units() IS
 -- who is a member today of a unit it manages (row_access_units).
 CREATE FUNCTION salesperf.row_access_reps()
 RETURNS bigint[]
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT COALESCE(pg_catalog.array_agg(DISTINCT x.rep_id ORDER BY x.rep_id), '{}')
-  FROM (SELECT r.rep_id FROM salesperf.rep r WHERE r.db_role = CURRENT_USER
-        UNION ALL
-        SELECT m.rep_id
-          FROM salesperf.membership m
-         WHERE m.unit_id = ANY (salesperf.row_access_units())
-           AND m.during @> pg_catalog.now()) x
+BEGIN
+    RETURN (SELECT COALESCE(pg_catalog.array_agg(DISTINCT x.rep_id ORDER BY x.rep_id), '{}')
+              FROM (SELECT r.rep_id FROM salesperf.rep r WHERE r.db_role = CURRENT_USER
+                    UNION ALL
+                    SELECT m.rep_id
+                      FROM salesperf.rep me
+                      JOIN salesperf.unit u ON u.manager_rep_id = me.rep_id
+                      JOIN salesperf.unit_tree t ON t.ancestor_id = u.unit_id
+                      JOIN salesperf.membership m ON m.unit_id = t.descendant_id AND m.during @> pg_catalog.now()
+                     WHERE me.db_role = CURRENT_USER) x);
+END
 $$;
 COMMENT ON FUNCTION salesperf.row_access_reps() IS
   'Internal (row-level security): the reps whose rows the current role sees: the rep whose db_role it is, and the reps who are members today of a unit in the subtree of a unit it manages.';

@@ -5,6 +5,7 @@
 #   reader    level reader: the policy's first arm is true, nothing filtered
 #   rep       level rep, linked to the rep (salesperf.rep.db_role)
 #   manager   level rep, manager of the rep's team
+# and, for reference, as the superuser (row-level security does not apply).
 # Each run is planned and executed (EXECUTE in a DO block), so the figure
 # includes the policy's InitPlans (the level look-up and the visible reps).
 # Reports the median per run; the plan of the rep's query goes to the notes.
@@ -63,11 +64,13 @@ SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 3) FROM t
 SQL
 }
 
+owner=$(median_ms "${PGUSER:-postgres}")
 reader=$(median_ms bench_p8_reader)
 rep=$(median_ms bench_p8_rep)
 manager=$(median_ms bench_p8_manager)
 rows_rep=$(psql -X -q -At -U bench_p8_rep -d "$db" -c "$query" | cut -d'|' -f1)
 rows_reader=$(psql -X -q -At -U bench_p8_reader -d "$db" -c "$query" | cut -d'|' -f1)
+note "P8: the same query as the superuser (no policy applies): $owner ms"
 note "P8: one rep's month = $rows_reader activities as reader, $rows_rep as the rep (must be equal)"
 note "P8: plan as the rep login:"
 psql -X -q -At -U bench_p8_rep -d "$db" -c "EXPLAIN (ANALYZE, COSTS OFF, SUMMARY OFF) $query" \
