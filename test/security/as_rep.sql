@@ -8,7 +8,7 @@
 \pset tuples_only true
 SET client_min_messages = warning;
 
-SELECT plan(48);
+SELECT plan(50);
 
 -- Public: boards, the achievement board, badges, rewards, contests.
 SELECT ok((SELECT count(*) FROM salesperf.leaderboard_top('calls_month', 10, '2026-03-15 12:00+00')) >= 3,
@@ -106,6 +106,18 @@ SELECT throws_ok($$UPDATE salesperf.standing SET num = num + 100$$, '42501', NUL
 SELECT throws_ok($$INSERT INTO salesperf.badge_award (badge_id, rep_id, reason) SELECT b.badge_id, 201, 'me' FROM salesperf.badge b$$,
                  '42501', NULL, 'rep cannot award itself a badge');
 SELECT throws_ok($$UPDATE salesperf.point_rule SET points = 100$$, '42501', NULL, 'rep cannot change a rule');
+
+SELECT throws_ok($$SELECT salesperf.upsert_opportunity('rep', 'x', 201, 1000000, 'closed_won', '2026-05-01')$$, '42501', NULL,
+                 'rep cannot win itself a deal');
+
+-- The only code a rep may run with the owner's rights returns public
+-- results: no SECURITY DEFINER function it can execute reads its rows for it.
+SELECT is((SELECT pg_catalog.array_agg(p.proname::text ORDER BY p.proname)
+             FROM pg_catalog.pg_proc p
+            WHERE p.pronamespace = 'salesperf'::regnamespace AND p.prosecdef
+              AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')),
+          '{achievement_board_at,contest_standings}'::text[],
+          'the SECURITY DEFINER functions a rep may call are the achievement board and contest standings');
 
 -- No admin function.
 SELECT throws_ok($$SELECT salesperf.create_leaderboard('rep_board', 'points')$$, '42501', NULL,
