@@ -95,6 +95,12 @@ ALTER FUNCTION salesperf.set_grant_status(bigint, text) SECURITY DEFINER;
 ALTER FUNCTION salesperf.close_commission_period(timestamptz, text) SECURITY DEFINER;
 -- create_leaderboard() only inserts the board: the leaderboard_changed
 -- trigger builds its map and standings, so it runs as the caller.
+-- The achievement board and contest standings are public (SPEC §12): they
+-- read counters, which row-level security filters for a rep login, and
+-- answer the same to every level that may call them.  They return only what
+-- the public boards show (points, badges, ranks, scores).
+ALTER FUNCTION salesperf.achievement_board_at(timestamptz) SECURITY DEFINER;
+ALTER FUNCTION salesperf.contest_standings(text) SECURITY DEFINER;
 
 -- ---------------------------------------------------------------------------
 -- The objects of each access level, in one place.  Functions are named
@@ -107,13 +113,34 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    -- rep: the public boards.  Row-level filtering of own data comes later.
+    -- rep: the public boards, contests, badges, rewards and the achievement
+    -- board, and one's own data (and a manager's subtree) through row-level
+    -- security (88_row_security.sql): the tables that hold one rep's rows,
+    -- the read API over them and what that API calls.
     rep_functions constant text[] := ARRAY[
         'leaderboard_top', 'leaderboard_rank', 'board', 'board_standings', 'board_candidates',
         'rank_in', 'previous_rank', 'display_score', 'calendar_start', 'calendar_end',
-        'period_start', 'period_end', 'period_range', 'local_day', 'local_day_start'];
+        'period_start', 'period_end', 'period_range', 'local_day', 'local_day_start',
+        'achievement_board_at', 'contest_standings',
+        -- the policies call these (every level that reads a filtered table)
+        'row_access_unrestricted', 'row_access_reps', 'row_access_units',
+        -- own data: KPIs, the scored ledger, targets, commission statements
+        'unit_of', 'kpi_value', 'kpi_contribution', 'rule_points', 'has_capped_rule',
+        'target_progress_at', 'effective_target', 'target_key_check', 'targets_at', 'target_tree', 'target_period',
+        'tiered_commission', 'payout_curve',
+        'commission_statement', 'commission_adjustments', 'commission_open_lines', 'commission_evaluate',
+        'commission_inputs', 'unit_target', 'closed_commission_period', 'commission_period_check',
+        'commission_pending_adjustments', 'commission_basis_display'];
     rep_tables constant text[] := ARRAY[
-        'leaderboard', 'kpi', 'settings', 'standing', 'rep', 'unit', 'unit_tree', 'membership'];
+        'leaderboard', 'kpi', 'settings', 'standing', 'rep', 'unit', 'unit_tree', 'membership',
+        'badge', 'badge_award', 'reward', 'reward_grant', 'contest', 'contest_result', 'achievement_board',
+        'access_grant',
+        -- filtered by row-level security
+        'activity', 'opportunity', 'target', 'kpi_counter', 'capped_award', 'target_achieved',
+        'commission_paid', 'commission_adjustment', 'plan_assignment',
+        'scored_activity', 'target_progress',
+        -- what commission statements read besides
+        'commission_period', 'commission_plan'];
     -- reader (BI): SELECT on every table and view, plus the read API and
     -- every function a view or an invoker's read function calls.
     reader_functions constant text[] := ARRAY[
@@ -139,11 +166,12 @@ DECLARE
     -- the triggers on tracked CRM tables).  A 'bonus' activity is ledger
     -- data like any other: a writer can record one.
     writer_functions constant text[] := ARRAY[
-        'record', 'upsert_opportunity', 'opportunity_source_rows', 'opportunity_source_sql'];
+        'record', 'upsert_opportunity', 'opportunity_source_rows', 'opportunity_source_sql',
+        'row_access_unrestricted', 'row_access_reps', 'row_access_units'];
     writer_tables constant text[] := ARRAY['activity', 'opportunity'];
     writer_reads constant text[] := ARRAY[
         'rep', 'activity_kind', 'stage', 'settings', 'configuration', 'tracked_source',
-        'opportunity_source'];
+        'opportunity_source', 'access_grant'];
     -- admin: configuration.  grant_access() itself is not part of it: handing
     -- out access stays with the extension's owner (see grant_access).
     -- track() and track_opportunities() create triggers on the admin's CRM
@@ -259,10 +287,14 @@ BEGIN
         EXECUTE pg_catalog.format('GRANT %s ON %s %s TO %I',
                                   p.privileges, p.object_type, p.object_name, grant_access.role);
     END LOOP;
+    -- Row-level security tells unrestricted levels from rep by this record.
+    INSERT INTO salesperf.access_grant (role, level)
+    VALUES (grant_access.role, grant_access.level)
+    ON CONFLICT DO NOTHING;
 END
 $$;
 COMMENT ON FUNCTION salesperf.grant_access(name, text) IS
-  'Give a role one access level: admin (configuration: KPIs, rules, boards, stages, tracking, recompute; includes reader and writer), writer (a CRM backend: record activities, write opportunities, write tracked CRM tables), reader (BI: every table and view, the read functions), rep (the public leaderboards). Idempotent. Runs with the caller''s rights: only the extension''s owner (a superuser) can hand out access.';
+  'Give a role one access level: admin (configuration: KPIs, rules, boards, stages, tracking, recompute; includes reader and writer), writer (a CRM backend: record activities, write opportunities, write tracked CRM tables), reader (BI: every table and view, the read functions), rep (the public boards, contests, badges and rewards, and through row-level security its own activities, opportunities, targets, counters and commission statements, or a manager''s whole subtree). Records the level in salesperf.access_grant. Idempotent. Runs with the caller''s rights: only the extension''s owner (a superuser) can hand out access.';
 
 -- ---------------------------------------------------------------------------
 -- Nothing of salesperf is executable by PUBLIC: routines (functions,

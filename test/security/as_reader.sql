@@ -6,7 +6,7 @@
 \pset tuples_only true
 SET client_min_messages = warning;
 
-SELECT plan(16 + 5 + 14 + 3
+SELECT plan(16 + 5 + 14 + 3 + 4
             + (SELECT count(*)::integer FROM pg_catalog.pg_class c
                 WHERE c.relnamespace = 'salesperf'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')));
 
@@ -92,5 +92,18 @@ SELECT throws_ok($$UPDATE salesperf.point_rule SET points = 100$$, '42501', NULL
 SELECT throws_ok($$INSERT INTO salesperf.kpi (name, measure, num_measure) VALUES ('x', 'points', 'points')$$,
                  '42501', NULL, 'reader cannot add a KPI');
 SELECT throws_ok($$DELETE FROM salesperf.leaderboard$$, '42501', NULL, 'reader cannot delete a board');
+
+-- Row-level security does not filter the reader: every rep's rows.
+SELECT ok((SELECT pg_catalog.array_agg(DISTINCT a.rep_id) FROM salesperf.activity a) @> '{101,102,103,201,202,203,204,205,206}',
+          'reader sees every rep''s activities');
+SELECT is((SELECT pg_catalog.array_agg(s.rep_id ORDER BY s.rep_id)
+             FROM salesperf.commission_statement('quarter', '2025-10-01 00:00+00') s),
+          '{201,204}'::bigint[], 'reader reads every rep''s statement');
+SELECT is(salesperf.kpi_value('calls', 'unit', 1, 'month', '2026-05-15 12:00+00'),
+          (SELECT count(*)::numeric FROM salesperf.activity a
+            WHERE a.kind = 'call' AND a.occurred_at >= '2026-05-01 00:00+00' AND a.occurred_at < '2026-06-01 00:00+00'),
+          'reader reads the whole company''s KPI');
+SELECT is((SELECT count(*) FROM salesperf.target t WHERE t.period_start = '2026-05-01 00:00+00'), 5::bigint,
+          'reader sees every target');
 
 SELECT * FROM finish();

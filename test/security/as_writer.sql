@@ -12,7 +12,7 @@
 \pset tuples_only true
 SET client_min_messages = warning;
 
-SELECT plan(17 + 21 * 3 + 16);
+SELECT plan(17 + 21 * 3 + 16 + 2);
 
 -- The ledger ------------------------------------------------------------------
 SELECT lives_ok($$SELECT salesperf.record(101, 'call', 30, '2026-03-10 09:00+00', 'crm', 'c1')$$,
@@ -100,5 +100,13 @@ SELECT throws_ok(pg_catalog.format('SELECT %s', f), '42501', NULL, 'writer canno
         $$salesperf.rebuild_board_units()$$,
         $$salesperf.assign_plan(101, NULL, '2026-03-20 00:00+00')$$,
         $$salesperf.close_commission_period('2026-02-01 00:00+00')$$]) AS f;
+
+-- Row-level security does not filter the CRM backend: it records for any
+-- rep and reads back what it wrote.
+SELECT lives_ok($$SELECT salesperf.record(204, 'email', 1, '2026-05-20 10:00+00', 'crm.rls', 'w204'),
+                         salesperf.record(201, 'email', 1, '2026-05-20 10:00+00', 'crm.rls', 'w201')$$,
+                'writer records for reps of any team');
+SELECT is((SELECT pg_catalog.array_agg(a.rep_id ORDER BY a.rep_id) FROM salesperf.activity a WHERE a.source = 'crm.rls'),
+          '{201,204}'::bigint[], 'writer reads back every rep''s activity');
 
 SELECT * FROM finish();

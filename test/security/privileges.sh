@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Security suite: salesperf's access levels exercised by real, non-superuser
-# logins.  Creates the login roles sp_admin, sp_writer, sp_reader, sp_rep and
-# sp_intruder and a database with the extension (setup.sql), then runs one
+# logins.  Creates the login roles sp_admin, sp_writer, sp_reader, sp_rep,
+# sp_manager and sp_intruder and a database with the extension (setup.sql), then runs one
 # pgTAP file per role with `pg_prove -U <role>`, the hostile search_path and
 # the advisory-lock checks, and a superuser file of catalog checks.
 #
@@ -24,7 +24,7 @@ fi
 export PGHOST PGPORT
 su=${PGUSER:-postgres}
 db=salesperf_security
-roles=(sp_admin sp_writer sp_reader sp_rep sp_intruder)
+roles=(sp_admin sp_writer sp_reader sp_rep sp_manager sp_intruder)
 holder=
 
 sql() { psql -X -q -v ON_ERROR_STOP=1 -U "$su" "$@"; }
@@ -73,6 +73,7 @@ prove sp_admin    as_admin.sql
 prove sp_writer   as_writer.sql
 prove sp_reader   as_reader.sql
 prove sp_rep      as_rep.sql
+prove sp_manager  as_manager.sql
 prove sp_intruder as_intruder.sql
 prove sp_writer   as_writer_hostile_path.sql
 
