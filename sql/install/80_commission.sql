@@ -424,6 +424,41 @@ COMMENT ON FUNCTION salesperf.unit_target(text, text, timestamptz, date, date, b
   'Internal: effective target of one unit for a KPI and period (bounds given), computed over its subtree only; equals salesperf.effective_target() for the unit.';
 
 
+-- A team's KPI over local days [first_day, end_day): its whole subtree
+-- (as kpi_value counts a unit), from the counters.  A team part depends on
+-- what the whole team did, so a rep login, whose row-level security hides
+-- its teammates' counters, must still get the team's total: this runs with
+-- the owner's rights and returns only the unit's aggregate, which the
+-- public unit boards show anyway.
+CREATE FUNCTION salesperf.commission_team_value(kpi text, unit_id bigint, first_day date, end_day date)
+RETURNS numeric
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    k   salesperf.kpi;
+    num numeric;
+    den numeric;
+BEGIN
+    SELECT * INTO k FROM salesperf.kpi x WHERE x.name = kpi;
+    SELECT sum(v.num), sum(v.den) INTO num, den
+      FROM salesperf.unit_tree ut
+      JOIN salesperf.kpi_counter c
+        ON c.unit_id = ut.descendant_id AND c.day >= first_day AND c.day < end_day
+     CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
+                                                   c.kind, c.activities, c.amount, c.points,
+                                                   c.last_at, c.last_amount_at, c.last_point_at) v
+     WHERE ut.ancestor_id = unit_id AND v.num IS NOT NULL
+       -- Only the kinds the KPI reads (kpi_contribution gives the others nothing).
+       AND (k.num_kind IS NULL OR c.kind = k.num_kind
+            OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR c.kind = k.den_kind)));
+    RETURN CASE WHEN k.den_measure IS NULL THEN COALESCE(num, 0) ELSE num / NULLIF(den, 0) END;
+END
+$$;
+COMMENT ON FUNCTION salesperf.commission_team_value(text, bigint, date, date) IS
+  'Internal: a unit''s KPI value over its whole subtree and the given local days, from counters (runs as the owner: a team part needs the whole team''s total; only the aggregate is returned).';
+
 -- The inputs of commission lines, optionally only for_rep: for the open
 -- period [ps, pe) (local days [d0, d1)) from today's plans, assignments,
 -- targets and memberships, one row per rep paid under a plan of this kind;
@@ -543,22 +578,10 @@ BEGIN
                  i.team_weight, i.curve_x, i.curve_y, i.plan_team_bonus, t.unit_id, t.share, t.target
             FROM i CROSS JOIN LATERAL unnest(i.team_units, i.team_shares, i.team_targets) AS t(unit_id, share, target)
       ), tu AS MATERIALIZED (
-          -- Each team's KPI over the line's days: its whole subtree.
+          -- Each team's KPI over the line's days, once per team.
           SELECT u.unit_id, u.period_start, u.basis_kpi,
-                 CASE WHEN k.den_measure IS NULL THEN COALESCE(x.num, 0) ELSE x.num / NULLIF(x.den, 0) END AS value
+                 salesperf.commission_team_value(u.basis_kpi, u.unit_id, u.first_day, u.end_day) AS value
             FROM (SELECT DISTINCT tm.unit_id, tm.period_start, tm.first_day, tm.end_day, tm.basis_kpi FROM tm) u
-            JOIN salesperf.kpi k ON k.name = u.basis_kpi
-           CROSS JOIN LATERAL (
-                 SELECT sum(v.num) AS num, sum(v.den) AS den
-                   FROM salesperf.unit_tree ut
-                   JOIN salesperf.kpi_counter c
-                     ON c.unit_id = ut.descendant_id AND c.day >= u.first_day AND c.day < u.end_day
-                  CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
-                                                                c.kind, c.activities, c.amount, c.points,
-                                                                c.last_at, c.last_amount_at, c.last_point_at) v
-                  WHERE ut.ancestor_id = u.unit_id AND v.num IS NOT NULL
-                    AND (k.num_kind IS NULL OR c.kind = k.num_kind
-                         OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR c.kind = k.den_kind)))) x
       ), tp AS (
           SELECT tm.rep_id, tm.period_start,
                  sum(CASE WHEN tm.plan_kind = 'quota'

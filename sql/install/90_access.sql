@@ -101,6 +101,12 @@ ALTER FUNCTION salesperf.close_commission_period(timestamptz, text) SECURITY DEF
 -- the public boards show (points, badges, ranks, scores).
 ALTER FUNCTION salesperf.achievement_board_at(timestamptz) SECURITY DEFINER;
 ALTER FUNCTION salesperf.contest_standings(text) SECURITY DEFINER;
+-- A commission statement's team part needs the whole team's value and
+-- target, which a rep login's row-level security would cut down to its own
+-- rows: these two return only a unit's aggregate (what the public unit
+-- boards show), whoever asks.
+ALTER FUNCTION salesperf.commission_team_value(text, bigint, date, date) SECURITY DEFINER;
+ALTER FUNCTION salesperf.unit_target(text, text, timestamptz, date, date, bigint) SECURITY DEFINER;
 
 -- ---------------------------------------------------------------------------
 -- The objects of each access level, in one place.  Functions are named
@@ -130,7 +136,7 @@ DECLARE
         'tiered_commission', 'payout_curve',
         'commission_statement', 'commission_adjustments', 'commission_open_lines', 'commission_evaluate',
         'commission_inputs', 'unit_target', 'closed_commission_period', 'commission_period_check',
-        'commission_pending_adjustments', 'commission_basis_display'];
+        'commission_pending_adjustments', 'commission_basis_display', 'commission_team_value'];
     rep_tables constant text[] := ARRAY[
         'leaderboard', 'kpi', 'settings', 'standing', 'rep', 'unit', 'unit_tree', 'membership',
         'badge', 'badge_award', 'reward', 'reward_grant', 'contest', 'contest_result', 'achievement_board',

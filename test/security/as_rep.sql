@@ -8,7 +8,7 @@
 \pset tuples_only true
 SET client_min_messages = warning;
 
-SELECT plan(50);
+SELECT plan(51);
 
 -- Public: boards, the achievement board, badges, rewards, contests.
 SELECT ok((SELECT count(*) FROM salesperf.leaderboard_top('calls_month', 10, '2026-03-15 12:00+00')) >= 3,
@@ -88,6 +88,10 @@ SELECT is((SELECT count(*) FROM salesperf.commission_statement('quarter', '2025-
           'commission_statement for another rep: nothing');
 SELECT is((SELECT pg_catalog.array_agg(s.rep_id) FROM salesperf.commission_statement('quarter', '2026-04-01 00:00+00') s),
           '{201}'::bigint[], 'commission_statement of the open month: its own line only');
+-- Her open May statement counts the whole team, not just the rows she
+-- sees: individual 1,000 x 0.5 x 2/10 = 100; team 1,000 x 0.5 x 7/20 = 175.
+SELECT is((SELECT s.total FROM salesperf.commission_statement('month', '2026-05-01 00:00+00', 201) s),
+          275::numeric, 'her open statement''s team part counts the whole team (7 calls against 20)');
 SELECT is((SELECT count(*) FROM salesperf.commission_adjustments('quarter', '2026-01-01 00:00+00') a
             WHERE a.rep_id <> 201), 0::bigint,
           'commission_adjustments: no other rep');
@@ -116,8 +120,8 @@ SELECT is((SELECT pg_catalog.array_agg(p.proname::text ORDER BY p.proname)
              FROM pg_catalog.pg_proc p
             WHERE p.pronamespace = 'salesperf'::regnamespace AND p.prosecdef
               AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')),
-          '{achievement_board_at,contest_standings}'::text[],
-          'the SECURITY DEFINER functions a rep may call are the achievement board and contest standings');
+          '{achievement_board_at,commission_team_value,contest_standings,unit_target}'::text[],
+          'the SECURITY DEFINER functions a rep may call are the achievement board, contest standings and the two team aggregates of a commission statement');
 
 -- No admin function.
 SELECT throws_ok($$SELECT salesperf.create_leaderboard('rep_board', 'points')$$, '42501', NULL,

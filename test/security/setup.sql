@@ -75,6 +75,13 @@ VALUES ('rls_rate', 'revenue', 'quarter', 'rate', '{0}', '{0.1}');
 SELECT salesperf.assign_plan(201, 'rls_rate', '2025-10-01 00:00+00'),
        salesperf.assign_plan(204, 'rls_rate', '2025-10-01 00:00+00');
 SELECT salesperf.close_commission_period('2025-10-01 00:00+00', 'quarter');
+-- From May 2026 Eve is paid monthly on quota over calls, half on her team's
+-- attainment: East 1 (with East 1a below it) made 7 calls in May against
+-- its target of 20, which her own rows do not show.
+INSERT INTO salesperf.commission_plan
+       (name, basis_kpi, period, kind, target_incentive, individual_weight, team_weight, curve_x, curve_y)
+VALUES ('rls_quota', 'calls', 'month', 'quota', 1000, 0.5, 0.5, '{0,1}', '{0,1}');
+SELECT salesperf.assign_plan(201, 'rls_quota', '2026-05-01 00:00+00');
 -- A late deal of each in the closed quarter: adjustments in the next one.
 INSERT INTO salesperf.activity (rep_id, kind, amount, occurred_at, source, source_key) VALUES
     (201, 'deal_won', 100, '2025-12-20 09:00+00', 'rls', 'e5'),
