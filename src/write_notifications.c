@@ -14,15 +14,16 @@
  *     or target: see 78_notifications.sql).  One probe of that table per
  *     write tells whether the copy is current; a number is never reused,
  *     so a rolled-back change cannot pass for a committed one.
- *   - badges: one prepared statement over the rules of the KPIs the row's
- *     kind feeds, probing badge_award first (a rule already awarded for the
+ *   - badges: one prepared probe over the rules of the KPIs the row's kind
+ *     feeds, reading badge_award first (a rule already awarded for the
  *     period costs one index probe) and the rep's counters of the period
- *     next; awards go through salesperf.grant_badges(), as for many rows.
- *   - podium: one prepared statement over the rep boards of those KPIs,
- *     whose running period holds the day: the rep's standing and at most
- *     three rows above it (standing_rank_idx), and the rep's mark.  Only
- *     when the two disagree is salesperf.note_podium() called, which
- *     decides and writes exactly as for many rows.
+ *     next.  Only when something is earned does a second statement grant
+ *     it through salesperf.grant_badges(), as for many rows.
+ *   - podium: one prepared probe over the rep boards of those KPIs whose
+ *     running period holds the day: the rep's standing, at most three rows
+ *     above it (standing_rank_idx) and the rep's mark.  Only when mark and
+ *     place disagree is salesperf.note_podium() called, which decides and
+ *     writes exactly as for many rows.
  *   - targets: salesperf.note_targets() only when a rep target exists on a
  *     KPI the kind feeds.
  *
@@ -62,75 +63,89 @@ static const char *const boards_sql =
 
 /*
  * $1 rep, $2 local day, $3 rules: the awards the rep earned with that day
- * and does not hold yet, granted.  The same value as award_badges(): the
- * rule's period around the day, the rep's counters of it through
- * kpi_contribution(), no value without a contributing counter row.
+ * and does not hold yet.  The same value as award_badges(): the rule's
+ * period around the day, the rep's counters of it through
+ * kpi_contribution(), no value without a contributing counter row.  A rule
+ * already awarded for the period stops at the badge_award probe.
  */
+#define EARNED_BADGES \
+"SELECT r.rule_id, x.ps, y.value" \
+"  FROM salesperf.badge_rule r" \
+"  JOIN salesperf.kpi q ON q.name = r.metric" \
+" CROSS JOIN salesperf.settings s" \
+" CROSS JOIN LATERAL (" \
+"       SELECT salesperf.calendar_start(salesperf.local_day_start($2, s.time_zone), r.period," \
+"                                       s.time_zone, s.week_start, s.fiscal_year_start_month," \
+"                                       s.calendar) AS ps) x" \
+" CROSS JOIN LATERAL (" \
+"       SELECT CASE WHEN q.den_measure IS NULL THEN COALESCE(pg_catalog.sum(v.num), 0)" \
+"                   ELSE pg_catalog.sum(v.num) / NULLIF(pg_catalog.sum(v.den), 0) END AS value" \
+"         FROM salesperf.kpi_counter c" \
+"        CROSS JOIN LATERAL salesperf.kpi_contribution(q.num_kind, q.num_measure, q.den_kind," \
+"                                                      q.den_measure, c.kind, c.activities, c.amount," \
+"                                                      c.points, c.last_at, c.last_amount_at," \
+"                                                      c.last_point_at) v" \
+"        WHERE c.rep_id = $1" \
+"          AND c.day >= salesperf.local_day(x.ps, s.time_zone)" \
+"          AND c.day < salesperf.local_day(salesperf.calendar_end(x.ps, r.period, s.time_zone," \
+"                                                                 s.week_start, s.fiscal_year_start_month," \
+"                                                                 s.calendar), s.time_zone)" \
+"          AND v.num IS NOT NULL" \
+"       HAVING pg_catalog.count(*) > 0) y" \
+" WHERE r.rule_id = ANY ($3)" \
+"   AND NOT EXISTS (SELECT 1 FROM salesperf.badge_award a JOIN salesperf.badge g ON g.badge_id = a.badge_id" \
+"                    WHERE g.name = r.badge AND a.rep_id = $1 AND a.period_start = x.ps" \
+"                      AND a.contest_id IS NULL)" \
+"   AND y.value >= r.threshold"
+
+/* Anything earned?  (No aggregate around it: the common answer is no.) */
+static const char *const badges_probe_sql = EARNED_BADGES;
+
+/* Grant what was earned, through the one place awards are made. */
 static const char *const badges_sql =
 "SELECT salesperf.grant_badges(pg_catalog.array_agg(e.rule_id), pg_catalog.array_agg($1::bigint),"
 "                              pg_catalog.array_agg(e.ps), pg_catalog.array_agg(e.value))"
-"  FROM (SELECT r.rule_id, x.ps, y.value"
-"          FROM salesperf.badge_rule r"
-"          JOIN salesperf.kpi q ON q.name = r.metric"
-"         CROSS JOIN salesperf.settings s"
-"         CROSS JOIN LATERAL ("
-"               SELECT salesperf.calendar_start(salesperf.local_day_start($2, s.time_zone), r.period,"
-"                                               s.time_zone, s.week_start, s.fiscal_year_start_month,"
-"                                               s.calendar) AS ps) x"
-"         CROSS JOIN LATERAL ("
-"               SELECT CASE WHEN q.den_measure IS NULL THEN COALESCE(pg_catalog.sum(v.num), 0)"
-"                           ELSE pg_catalog.sum(v.num) / NULLIF(pg_catalog.sum(v.den), 0) END AS value"
-"                 FROM salesperf.kpi_counter c"
-"                CROSS JOIN LATERAL salesperf.kpi_contribution(q.num_kind, q.num_measure, q.den_kind,"
-"                                                              q.den_measure, c.kind, c.activities, c.amount,"
-"                                                              c.points, c.last_at, c.last_amount_at,"
-"                                                              c.last_point_at) v"
-"                WHERE c.rep_id = $1"
-"                  AND c.day >= salesperf.local_day(x.ps, s.time_zone)"
-"                  AND c.day < salesperf.local_day(salesperf.calendar_end(x.ps, r.period, s.time_zone,"
-"                                                                         s.week_start,"
-"                                                                         s.fiscal_year_start_month,"
-"                                                                         s.calendar), s.time_zone)"
-"                  AND v.num IS NOT NULL"
-"               HAVING pg_catalog.count(*) > 0) y"
-"         WHERE r.rule_id = ANY ($3)"
-"           AND NOT EXISTS (SELECT 1 FROM salesperf.badge_award a JOIN salesperf.badge g ON g.badge_id = a.badge_id"
-"                            WHERE g.name = r.badge AND a.rep_id = $1 AND a.period_start = x.ps"
-"                              AND a.contest_id IS NULL)"
-"           AND y.value >= r.threshold) e"
+"  FROM (" EARNED_BADGES ") e"
 " HAVING pg_catalog.count(*) > 0";
 
 /*
- * $1 rep, $2 local day, $3 boards: where the rep's podium mark disagrees
- * with its place (the rule of note_podium(): a positive score, an active
- * rep, fewer than three active reps above), note_podium() on those boards'
- * metrics.  Boards whose running period does not hold the day are left.
+ * $1 rep, $2 local day, $3 boards: the metrics of the boards where the
+ * rep's podium mark disagrees with its place (the rule of note_podium(): a
+ * positive score, an active rep, fewer than three active reps above -- no
+ * third row above it in standing_rank_idx).  Boards whose running period
+ * does not hold the day are left.
  */
-static const char *const podium_sql =
-"SELECT salesperf.note_podium(ARRAY[$1::bigint], ARRAY[$2::date], pg_catalog.array_agg(DISTINCT b.metric))"
-"  FROM salesperf.leaderboard b"
-"  JOIN salesperf.kpi q ON q.name = b.metric AND q.higher_is_better"
-" CROSS JOIN salesperf.settings s"
-" CROSS JOIN LATERAL ("
-"       SELECT salesperf.calendar_start(pg_catalog.now(), b.period, s.time_zone, s.week_start,"
-"                                       s.fiscal_year_start_month, s.calendar) AS ps,"
-"              salesperf.calendar_start(salesperf.local_day_start($2, s.time_zone), b.period,"
-"                                       s.time_zone, s.week_start, s.fiscal_year_start_month,"
-"                                       s.calendar) AS day_ps) x"
-"  JOIN salesperf.rep r ON r.rep_id = $1"
-"  LEFT JOIN salesperf.standing st"
-"    ON st.board_id = b.board_id AND st.period_start = x.ps"
-"   AND st.contributor_id = $1 AND st.participant_id = $1"
-" WHERE b.board_id = ANY ($3) AND b.participant = 'rep' AND x.ps = x.day_ps"
-"   AND COALESCE(st.sort_score > 0 AND r.active"
-"                AND (SELECT pg_catalog.count(*)"
-"                       FROM (SELECT 1 FROM salesperf.standing o"
-"                               JOIN salesperf.rep ro ON ro.rep_id = o.participant_id AND ro.active"
-"                              WHERE o.board_id = b.board_id AND o.period_start = x.ps"
-"                                AND o.sort_score > st.sort_score"
-"                              LIMIT 3) above) < 3, false)"
-"       <> EXISTS (SELECT 1 FROM salesperf.board_podium bp"
+#define PODIUM_CHANGES \
+"SELECT b.metric" \
+"  FROM salesperf.leaderboard b" \
+"  JOIN salesperf.kpi q ON q.name = b.metric AND q.higher_is_better" \
+" CROSS JOIN salesperf.settings s" \
+" CROSS JOIN LATERAL (" \
+"       SELECT salesperf.calendar_start(pg_catalog.now(), b.period, s.time_zone, s.week_start," \
+"                                       s.fiscal_year_start_month, s.calendar) AS ps," \
+"              salesperf.calendar_start(salesperf.local_day_start($2, s.time_zone), b.period," \
+"                                       s.time_zone, s.week_start, s.fiscal_year_start_month," \
+"                                       s.calendar) AS day_ps) x" \
+"  JOIN salesperf.rep r ON r.rep_id = $1" \
+"  LEFT JOIN salesperf.standing st" \
+"    ON st.board_id = b.board_id AND st.period_start = x.ps" \
+"   AND st.contributor_id = $1 AND st.participant_id = $1" \
+" WHERE b.board_id = ANY ($3) AND b.participant = 'rep' AND x.ps = x.day_ps" \
+"   AND COALESCE(st.sort_score > 0 AND r.active" \
+"                AND NOT EXISTS (SELECT 1 FROM salesperf.standing o" \
+"                                  JOIN salesperf.rep ro ON ro.rep_id = o.participant_id AND ro.active" \
+"                                 WHERE o.board_id = b.board_id AND o.period_start = x.ps" \
+"                                   AND o.sort_score > st.sort_score" \
+"                                OFFSET 2), false)" \
+"       <> EXISTS (SELECT 1 FROM salesperf.board_podium bp" \
 "                   WHERE bp.board_id = b.board_id AND bp.period_start = x.ps AND bp.participant_id = $1)"
+
+static const char *const podium_probe_sql = PODIUM_CHANGES;
+
+/* note_podium() decides and writes, as for many rows, on those metrics. */
+static const char *const podium_sql =
+"SELECT salesperf.note_podium(ARRAY[$1::bigint], ARRAY[$2::date], pg_catalog.array_agg(DISTINCT p.metric))"
+"  FROM (" PODIUM_CHANGES ") p"
 " HAVING pg_catalog.count(*) > 0";
 
 static const char *const targets_sql =
@@ -178,7 +193,8 @@ typedef struct Prepared
 
 static Prepared statements[] = {
 	{&version_sql}, {&kpis_sql}, {&rules_sql}, {&boards_sql},
-	{&badges_sql, 3, INT8ARRAYOID}, {&podium_sql, 3, INT4ARRAYOID}, {&targets_sql, 2}
+	{&badges_probe_sql, 3, INT8ARRAYOID}, {&badges_sql, 3, INT8ARRAYOID},
+	{&podium_probe_sql, 3, INT4ARRAYOID}, {&podium_sql, 3, INT4ARRAYOID}, {&targets_sql, 2}
 };
 
 static SPIPlanPtr
@@ -367,14 +383,18 @@ salesperf_after_one_write(int64 rep_id, Datum day, Datum kind)
 	if (ids != NULL)
 	{
 		values[2] = PointerGetDatum(ids);
-		run(&badges_sql, values);
+		run(&badges_probe_sql, values);
+		if (SPI_processed > 0)
+			run(&badges_sql, values);
 	}
 
 	ids = moved_ids(config.boards, config.nboards, INT4OID);
 	if (ids != NULL)
 	{
 		values[2] = PointerGetDatum(ids);
-		run(&podium_sql, values);
+		run(&podium_probe_sql, values);
+		if (SPI_processed > 0)
+			run(&podium_sql, values);
 	}
 
 	for (int i = 0; i < config.nkpis; i++)
