@@ -186,11 +186,12 @@ $$;
 COMMENT ON FUNCTION salesperf.after_change(bigint[], date[], text[]) IS
   'Internal: award the badges and announce the podium entries and achieved rep targets that a change of the given (rep, local day) pairs (of the given kinds, or any) brings.';
 
--- The configuration the write path's notifications depend on (KPIs, badge
--- rules, leaderboards, targets) has a version: every statement that changes
+-- The configuration the write path's notifications depend on (calendar
+-- settings, KPIs, badge rules, leaderboards, targets) has a version: every statement that changes
 -- one of those tables adds a row here, numbered from a sequence.  The
 -- one-row insert path (src/write_notifications.c) keeps, per backend, a
--- copy of which KPIs have badge rules, rep boards and rep targets, and
+-- copy of the calendar settings and of which KPIs have badge rules, rep
+-- boards and rep targets, and
 -- reads the newest version its statement sees before each use: a changed
 -- configuration, committed by any session, is read again.  Sequence numbers
 -- are never reused, so a copy made inside a transaction that rolled back
@@ -204,7 +205,7 @@ CREATE TABLE salesperf.notify_config_version (
     changed_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 COMMENT ON TABLE salesperf.notify_config_version IS
-  'Internal: one row per statement that changed salesperf.kpi, badge_rule, leaderboard or target; the newest version tells the write path whether its copy of that configuration is current.';
+  'Internal: one row per statement that changed salesperf.configuration, kpi, badge_rule, leaderboard or target; the newest version tells the write path whether its copy of that configuration is current.';
 COMMENT ON COLUMN salesperf.notify_config_version.version IS 'Version number (increasing, never reused).';
 COMMENT ON COLUMN salesperf.notify_config_version.changed_at IS 'Start of the transaction that made the change.';
 INSERT INTO salesperf.notify_config_version DEFAULT VALUES;
@@ -220,13 +221,13 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION salesperf.notify_config_changed() IS
-  'Internal trigger: a new salesperf.notify_config_version after a change of KPIs, badge rules, leaderboards or targets.';
+  'Internal trigger: a new salesperf.notify_config_version after a change of the settings, KPIs, badge rules, leaderboards or targets.';
 
 DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['kpi', 'badge_rule', 'leaderboard', 'target'] LOOP
+    FOREACH t IN ARRAY ARRAY['configuration', 'kpi', 'badge_rule', 'leaderboard', 'target'] LOOP
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER notify_config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON salesperf.%I'
             ' FOR EACH STATEMENT EXECUTE FUNCTION salesperf.notify_config_changed()', t);
