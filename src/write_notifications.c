@@ -40,6 +40,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "nodes/parsenodes.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -213,7 +214,12 @@ prepared(const char *const *sql)
 	Assert(p != NULL);
 	if (p->plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(*sql, p->nargs, p->types);
+		/*
+		 * Generic plans always: a custom plan knows how many rules or boards
+		 * the arrays hold, looks cheaper, and would be planned again on
+		 * every write.
+		 */
+		SPIPlanPtr	plan = SPI_prepare_cursor(*sql, p->nargs, p->types, CURSOR_OPT_GENERIC_PLAN);
 
 		if (plan == NULL)
 			elog(ERROR, "salesperf: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
