@@ -187,28 +187,31 @@ COMMENT ON FUNCTION salesperf.after_change(bigint[], date[], text[]) IS
   'Internal: award the badges and announce the podium entries and achieved rep targets that a change of the given (rep, local day) pairs (of the given kinds, or any) brings.';
 
 -- The configuration the write path's notifications depend on (calendar
--- settings, KPIs, badge rules, leaderboards, targets) has a version: every statement that changes
--- one of those tables adds a row here, numbered from a sequence.  The
--- one-row insert path (src/write_notifications.c) keeps, per backend, a
--- copy of the calendar settings and of which KPIs have badge rules, rep
--- boards and rep targets, and
--- reads the newest version its statement sees before each use: a changed
--- configuration, committed by any session, is read again.  Sequence numbers
--- are never reused, so a copy made inside a transaction that rolled back
--- never passes for a committed configuration.  The triggers fire ALWAYS
--- (also under session_replication_role = replica, as pg_restore runs).
+-- settings, KPIs, badge rules, leaderboards, targets) has a version: every
+-- statement that changes one of those tables adds a row here, numbered
+-- from a sequence.  The one-row insert path (src/write_notifications.c)
+-- keeps, per backend, a copy of the calendar settings and of which KPIs
+-- have badge rules, rep boards and rep targets, and reads the newest
+-- version its statement sees before each use: a changed configuration,
+-- committed by any session, is read again.  Sequence numbers are never
+-- reused, so a copy made inside a transaction that rolled back never
+-- passes for a committed configuration.  pg_dump carries the rows and the
+-- sequence (a restore, under session_replication_role = replica, fires no
+-- trigger): a restored database has the source's newest version, which no
+-- fresh copy was made at.
 CREATE SEQUENCE salesperf.notify_config_version_seq;
 COMMENT ON SEQUENCE salesperf.notify_config_version_seq IS
   'Numbers of salesperf.notify_config_version (never reused).';
 CREATE TABLE salesperf.notify_config_version (
-    version    bigint PRIMARY KEY DEFAULT pg_catalog.nextval('salesperf.notify_config_version_seq'),
-    changed_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+    version bigint PRIMARY KEY DEFAULT pg_catalog.nextval('salesperf.notify_config_version_seq')
 );
 COMMENT ON TABLE salesperf.notify_config_version IS
   'Internal: one row per statement that changed salesperf.configuration, kpi, badge_rule, leaderboard or target; the newest version tells the write path whether its copy of that configuration is current.';
 COMMENT ON COLUMN salesperf.notify_config_version.version IS 'Version number (increasing, never reused).';
-COMMENT ON COLUMN salesperf.notify_config_version.changed_at IS 'Start of the transaction that made the change.';
+-- Version 1 is the install's own row.
 INSERT INTO salesperf.notify_config_version DEFAULT VALUES;
+SELECT pg_catalog.pg_extension_config_dump('salesperf.notify_config_version', 'WHERE version > 1');
+SELECT pg_catalog.pg_extension_config_dump('salesperf.notify_config_version_seq', '');
 
 CREATE FUNCTION salesperf.notify_config_changed()
 RETURNS trigger
@@ -231,7 +234,6 @@ BEGIN
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER notify_config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON salesperf.%I'
             ' FOR EACH STATEMENT EXECUTE FUNCTION salesperf.notify_config_changed()', t);
-        EXECUTE pg_catalog.format('ALTER TABLE salesperf.%I ENABLE ALWAYS TRIGGER notify_config_changed', t);
     END LOOP;
 END
 $$;
