@@ -17,7 +17,8 @@
  *        the ledger (rederive);
  *     2. adds the other rows to the KPI counters and to every board's
  *        standings (one upsert per touched key, keys in order);
- *     3. awards badges and announces podium entries (after_change);
+ *     3. awards badges and announces podium entries (after_change; one
+ *        row: salesperf_after_one_write, write_notifications.c);
  *   UPDATE, DELETE: re-derives every (rep, local day) its old and new rows
  *                   touch from the ledger and refreshes the standings fed.
  * Re-derivation is the same SQL that recompute() runs; the randomized tests
@@ -41,6 +42,7 @@
 #include "executor/tuptable.h"
 
 #include "rep_locks.h"
+#include "write_notifications.h"
 
 PG_FUNCTION_INFO_V1(salesperf_ledger_changed);
 
@@ -280,9 +282,6 @@ MERGE_DELTA;
 static const char *const one_rederive_sql =
 "SELECT salesperf.rederive(ARRAY[$2::bigint], ARRAY[$6::date], ARRAY[$3::text], false)";
 
-static const char *const one_after_sql =
-"SELECT salesperf.after_change(ARRAY[$2::bigint], ARRAY[$6::date], ARRAY[$3::text])";
-
 /* Every (rep, local day) pair a statement touched, as two arrays. */
 #define TOUCHED_DAYS(rows) \
 "  FROM (SELECT DISTINCT x.rep_id, " LOCAL_DAY("x") " AS day" \
@@ -329,7 +328,7 @@ static CachedStatement statements[] = {
 	{&late_sql}, {&award_in_order_sql, ARGS_LATE}, {&merge_sql, ARGS_LATE},
 	{&rederive_late_sql, ARGS_LATE}, {&after_new_sql},
 	{&one_probe_sql, ARGS_ROW}, {&one_award_sql, ARGS_ROW}, {&one_merge_sql, ARGS_ROW},
-	{&one_rederive_sql, ARGS_ROW}, {&one_after_sql, ARGS_ROW},
+	{&one_rederive_sql, ARGS_ROW},
 	{&rederive_old_sql}, {&rederive_both_sql}, {&truncate_sql}
 };
 
@@ -594,7 +593,8 @@ one_row_inserted(TriggerData *trigdata)
 			run_with(&one_award_sql, values, nulls, 0);
 		run_with(&one_merge_sql, values, nulls, 0);
 	}
-	run_with(&one_after_sql, values, nulls, 0);
+	/* Badges, podium, targets: after_change() for one row, in C. */
+	salesperf_after_one_write(rep_id, values[5], values[2]);
 	ExecDropSingleTupleTableSlot(slot);
 }
 

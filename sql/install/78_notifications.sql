@@ -26,7 +26,11 @@ SELECT pg_catalog.pg_extension_config_dump('salesperf.board_podium', '');
 -- one of the days, each of those reps now in the top 3 -- a positive score
 -- with fewer than three active reps scoring more (rank <= 3 in
 -- leaderboard_top), counted with index probes only -- and not marked gets
--- its mark and is announced; each one outside loses its mark.
+-- its mark and is announced; each one outside loses its mark.  The one-row
+-- insert path (src/write_notifications.c, podium_sql) states the same
+-- "in the top 3" test to find, with one probe, the boards where a rep's
+-- mark disagrees with its place, and calls this function for those only:
+-- a change of the rule is made in both.
 CREATE FUNCTION salesperf.note_podium(rep_ids bigint[], days date[], metrics text[] DEFAULT NULL)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE
@@ -146,7 +150,10 @@ COMMENT ON FUNCTION salesperf.note_targets(bigint[], date[]) IS
 -- achieved.  The ledger triggers and rederive() call it.  When the change
 -- is known to touch only some activity kinds (the insert path), only the
 -- KPIs those kinds feed can have moved: rules, boards and targets on other
--- KPIs are left alone.
+-- KPIs are left alone.  A one-row insert does the same in C
+-- (src/write_notifications.c) with a per-backend copy of which KPIs have
+-- rules, boards and targets, and prepared statements: same awards, same
+-- announcements.
 CREATE FUNCTION salesperf.after_change(rep_ids bigint[], days date[], kinds text[] DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -178,3 +185,55 @@ END
 $$;
 COMMENT ON FUNCTION salesperf.after_change(bigint[], date[], text[]) IS
   'Internal: award the badges and announce the podium entries and achieved rep targets that a change of the given (rep, local day) pairs (of the given kinds, or any) brings.';
+
+-- The configuration the write path's notifications depend on (calendar
+-- settings, KPIs, badge rules, leaderboards, targets) has a version: every
+-- statement that changes one of those tables adds a row here, numbered
+-- from a sequence.  The one-row insert path (src/write_notifications.c)
+-- keeps, per backend, a copy of the calendar settings and of which KPIs
+-- have badge rules, rep boards and rep targets, and reads the newest
+-- version its statement sees before each use: a changed configuration,
+-- committed by any session, is read again.  Sequence numbers are never
+-- reused, so a copy made inside a transaction that rolled back never
+-- passes for a committed configuration.  pg_dump carries the rows and the
+-- sequence (a restore, under session_replication_role = replica, fires no
+-- trigger): a restored database has the source's newest version, which no
+-- fresh copy was made at.
+CREATE SEQUENCE salesperf.notify_config_version_seq;
+COMMENT ON SEQUENCE salesperf.notify_config_version_seq IS
+  'Numbers of salesperf.notify_config_version (never reused).';
+CREATE TABLE salesperf.notify_config_version (
+    version bigint PRIMARY KEY DEFAULT pg_catalog.nextval('salesperf.notify_config_version_seq')
+);
+COMMENT ON TABLE salesperf.notify_config_version IS
+  'Internal: one row per statement that changed salesperf.configuration, kpi, badge_rule, leaderboard or target; the newest version tells the write path whether its copy of that configuration is current.';
+COMMENT ON COLUMN salesperf.notify_config_version.version IS 'Version number (increasing, never reused).';
+-- Version 1 is the install's own row.
+INSERT INTO salesperf.notify_config_version DEFAULT VALUES;
+SELECT pg_catalog.pg_extension_config_dump('salesperf.notify_config_version', 'WHERE version > 1');
+SELECT pg_catalog.pg_extension_config_dump('salesperf.notify_config_version_seq', '');
+
+CREATE FUNCTION salesperf.notify_config_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO salesperf.notify_config_version DEFAULT VALUES;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION salesperf.notify_config_changed() IS
+  'Internal trigger: a new salesperf.notify_config_version after a change of the settings, KPIs, badge rules, leaderboards or targets.';
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['configuration', 'kpi', 'badge_rule', 'leaderboard', 'target'] LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER notify_config_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON salesperf.%I'
+            ' FOR EACH STATEMENT EXECUTE FUNCTION salesperf.notify_config_changed()', t);
+    END LOOP;
+END
+$$;

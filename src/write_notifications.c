@@ -1,0 +1,530 @@
+/*
+ * write_notifications.c — badges, podium entries and rep targets after a
+ * one-row ledger insert (record(), a CRM's single-row INSERT).
+ *
+ * salesperf.after_change() (78_notifications.sql) does this for any set of
+ * (rep, local day) pairs.  For one row, most of its work cannot matter: a
+ * call moves no revenue KPI, most installations have a few badge rules and
+ * boards, and a rep already on the podium stays there.  Here, per backend:
+ *
+ *   - which KPIs have badge rules, which rep boards rank a higher-is-better
+ *     KPI, and which KPIs have rep targets are kept in memory, keyed by
+ *     salesperf.notify_config_version (a row added, from a sequence, by
+ *     every statement that changes salesperf.configuration, kpi,
+ *     badge_rule, leaderboard or target: see 78_notifications.sql).  One probe of that table per
+ *     write tells whether the copy is current; a number is never reused,
+ *     so a rolled-back change cannot pass for a committed one.
+ *     The calendar settings are kept too: periods are computed here by the same C functions
+ *     SQL calls (calendar_start, calendar_end, local_day, local_day_start),
+ *     not by each statement.
+ *   - badges: one prepared probe over the rules of the KPIs the row's kind
+ *     feeds, each with its period around the day: badge_award first (a
+ *     rule already awarded for the period costs one index probe), the
+ *     rep's counters of the period next.  Only when something is earned
+ *     does a second statement grant it through salesperf.grant_badges(),
+ *     as for many rows.
+ *   - podium: one prepared probe over the rep boards of those KPIs whose
+ *     running period holds the day: the rep's standing, at most three rows
+ *     above it (standing_rank_idx) and the rep's mark.  Only when mark and
+ *     place disagree is salesperf.note_podium() called, which decides and
+ *     writes exactly as for many rows.
+ *   - targets: salesperf.note_targets() only when a rep target exists on a
+ *     KPI the kind feeds.
+ *
+ * The statements are prepared once per backend and kept (the plan cache
+ * re-plans them after DDL).  What is awarded and announced is what
+ * after_change() awards and announces: the badge and podium tests run both
+ * paths, and the property test holds badge awards to recompute().
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "nodes/parsenodes.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "access/xact.h"
+
+#include "write_notifications.h"
+
+/* The configuration version the in-memory copy was read at. */
+static const char *const version_sql =
+"SELECT pg_catalog.max(v.version) FROM salesperf.notify_config_version v";
+
+static const char *const settings_sql =
+"SELECT s.time_zone, s.week_start, s.fiscal_year_start_month, s.calendar FROM salesperf.settings s";
+
+/* KPIs: what feeds them, direction, and whether a rep target exists. */
+static const char *const kpis_sql =
+"SELECT k.name, k.num_kind, k.den_kind, k.den_measure IS NOT NULL, k.higher_is_better,"
+"       EXISTS (SELECT 1 FROM salesperf.target t WHERE t.kpi = k.name AND t.scope = 'rep')"
+"  FROM salesperf.kpi k ORDER BY k.name";
+
+static const char *const rules_sql =
+"SELECT r.rule_id, r.metric, r.period FROM salesperf.badge_rule r ORDER BY r.rule_id";
+
+/* Rep boards of higher-is-better KPIs (the boards note_podium() watches). */
+static const char *const boards_sql =
+"SELECT b.board_id::bigint, b.metric, b.period"
+"  FROM salesperf.leaderboard b JOIN salesperf.kpi q ON q.name = b.metric AND q.higher_is_better"
+" WHERE b.participant = 'rep' ORDER BY b.board_id";
+
+/*
+ * $1 rep; $2 rules, $3 the start of each rule's period around the day, $4
+ * and $5 its first and last-plus-one local days: the awards the rep earned
+ * and does not hold yet.  The same value as award_badges(): the rep's
+ * counters of the period through kpi_contribution(), no value without a
+ * contributing counter row.  A rule already awarded for the period stops
+ * at the badge_award probe.
+ */
+#define EARNED_BADGES \
+"SELECT r.rule_id, k.ps, y.value" \
+"  FROM unnest($2::bigint[], $3::timestamptz[], $4::date[], $5::date[]) AS k(rule_id, ps, d0, d1)" \
+"  JOIN salesperf.badge_rule r ON r.rule_id = k.rule_id" \
+"  JOIN salesperf.kpi q ON q.name = r.metric" \
+" CROSS JOIN LATERAL (" \
+"       SELECT CASE WHEN q.den_measure IS NULL THEN COALESCE(pg_catalog.sum(v.num), 0)" \
+"                   ELSE pg_catalog.sum(v.num) / NULLIF(pg_catalog.sum(v.den), 0) END AS value" \
+"         FROM salesperf.kpi_counter c" \
+"        CROSS JOIN LATERAL salesperf.kpi_contribution(q.num_kind, q.num_measure, q.den_kind," \
+"                                                      q.den_measure, c.kind, c.activities, c.amount," \
+"                                                      c.points, c.last_at, c.last_amount_at," \
+"                                                      c.last_point_at) v" \
+"        WHERE c.rep_id = $1 AND c.day >= k.d0 AND c.day < k.d1 AND v.num IS NOT NULL" \
+"       HAVING pg_catalog.count(*) > 0) y" \
+" WHERE NOT EXISTS (SELECT 1 FROM salesperf.badge_award a JOIN salesperf.badge g ON g.badge_id = a.badge_id" \
+"                    WHERE g.name = r.badge AND a.rep_id = $1 AND a.period_start = k.ps" \
+"                      AND a.contest_id IS NULL)" \
+"   AND y.value >= r.threshold"
+
+/* Anything earned?  (No aggregate around it: the common answer is no.) */
+static const char *const badges_probe_sql = EARNED_BADGES;
+
+/* Grant what was earned, through the one place awards are made. */
+static const char *const badges_sql =
+"SELECT salesperf.grant_badges(pg_catalog.array_agg(e.rule_id), pg_catalog.array_agg($1::bigint),"
+"                              pg_catalog.array_agg(e.ps), pg_catalog.array_agg(e.value))"
+"  FROM (" EARNED_BADGES ") e"
+" HAVING pg_catalog.count(*) > 0";
+
+/*
+ * $1 rep; $2 boards whose running period holds the day, $3 that period's
+ * start: the boards where the rep's podium mark disagrees with its place
+ * (the rule of note_podium(): a positive score, an active rep, fewer than
+ * three active reps above -- no third row above it in standing_rank_idx).
+ */
+static const char *const podium_probe_sql =
+"SELECT k.board_id"
+"  FROM unnest($2::bigint[], $3::timestamptz[]) AS k(board_id, ps)"
+"  JOIN salesperf.rep r ON r.rep_id = $1"
+"  LEFT JOIN salesperf.standing st"
+"    ON st.board_id = k.board_id AND st.period_start = k.ps"
+"   AND st.contributor_id = $1 AND st.participant_id = $1"
+" WHERE COALESCE(st.sort_score > 0 AND r.active"
+"                AND NOT EXISTS (SELECT 1 FROM salesperf.standing o"
+"                                  JOIN salesperf.rep ro ON ro.rep_id = o.participant_id AND ro.active"
+"                                 WHERE o.board_id = k.board_id AND o.period_start = k.ps"
+"                                   AND o.sort_score > st.sort_score"
+"                                OFFSET 2), false)"
+"       <> EXISTS (SELECT 1 FROM salesperf.board_podium bp"
+"                   WHERE bp.board_id = k.board_id AND bp.period_start = k.ps AND bp.participant_id = $1)";
+
+/* note_podium() decides and writes, as for many rows: $1 rep, $2 day, $3 metrics. */
+static const char *const podium_sql =
+"SELECT salesperf.note_podium(ARRAY[$1::bigint], ARRAY[$2::date], $3::text[])";
+
+/* $1 rep, $2 day. */
+static const char *const targets_sql =
+"SELECT salesperf.note_targets(ARRAY[$1::bigint], ARRAY[$2::date])";
+
+/* The period functions of SQL, called directly (src/period_functions.c). */
+extern Datum salesperf_calendar_start(PG_FUNCTION_ARGS);
+extern Datum salesperf_calendar_end(PG_FUNCTION_ARGS);
+extern Datum salesperf_local_day(PG_FUNCTION_ARGS);
+extern Datum salesperf_local_day_start(PG_FUNCTION_ARGS);
+
+typedef struct KpiEntry
+{
+	char	   *name;
+	char	   *num_kind;		/* NULL: every kind */
+	char	   *den_kind;		/* NULL: every kind (if has_den) */
+	bool		has_den;
+	bool		rep_target;		/* a rep target exists on it */
+	bool		moved;			/* scratch: fed by the current row's kind */
+} KpiEntry;
+
+/* A badge rule or a rep board: id, the index of its KPI, its period. */
+typedef struct Watched
+{
+	int64		id;
+	int			kpi;
+	Datum		period;			/* text */
+} Watched;
+
+typedef struct ConfigCopy
+{
+	bool		valid;
+	int64		version;
+	Datum		time_zone;		/* text */
+	Datum		week_start;		/* int4 */
+	Datum		fiscal_year_start_month;	/* int4 */
+	Datum		calendar;		/* text */
+	int			nkpis;
+	KpiEntry   *kpis;
+	int			nrules;
+	Watched    *rules;
+	int			nboards;
+	Watched    *boards;
+} ConfigCopy;
+
+static ConfigCopy config;
+static MemoryContext config_context = NULL;
+
+#define MAX_ARGS 5
+
+typedef struct Prepared
+{
+	const char *const *sql;
+	int			nargs;
+	Oid			types[MAX_ARGS];
+	SPIPlanPtr	plan;
+} Prepared;
+
+static Prepared statements[] = {
+	{&version_sql}, {&settings_sql}, {&kpis_sql}, {&rules_sql}, {&boards_sql},
+	{&badges_probe_sql, 5, {INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, DATEARRAYOID, DATEARRAYOID}},
+	{&badges_sql, 5, {INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, DATEARRAYOID, DATEARRAYOID}},
+	{&podium_probe_sql, 3, {INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID}},
+	{&podium_sql, 3, {INT8OID, DATEOID, TEXTARRAYOID}},
+	{&targets_sql, 2, {INT8OID, DATEOID}}
+};
+
+static SPIPlanPtr
+prepared(const char *const *sql)
+{
+	Prepared   *p = NULL;
+
+	for (size_t i = 0; i < lengthof(statements); i++)
+		if (statements[i].sql == sql)
+			p = &statements[i];
+	Assert(p != NULL);
+	if (p->plan == NULL)
+	{
+		/*
+		 * Generic plans always: a custom plan knows how many rules or boards
+		 * the arrays hold, looks cheaper, and would be planned again on
+		 * every write.
+		 */
+		SPIPlanPtr	plan = SPI_prepare_cursor(*sql, p->nargs, p->types, CURSOR_OPT_GENERIC_PLAN);
+
+		if (plan == NULL)
+			elog(ERROR, "salesperf: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "salesperf: SPI_keepplan failed");
+		p->plan = plan;
+	}
+	return p->plan;
+}
+
+static void
+run(const char *const *sql, Datum *values)
+{
+	int			rc = SPI_execute_plan(prepared(sql), values, NULL, false, 0);
+
+	if (rc < 0)
+		elog(ERROR, "salesperf: notification statement failed: %s", SPI_result_code_string(rc));
+}
+
+static char *
+text_column(HeapTuple row, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(row, desc, col, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* A column of the last statement's row, copied into the current context. */
+static Datum
+copied_column(HeapTuple row, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(row, desc, col, &isnull);
+	Form_pg_attribute att = TupleDescAttr(desc, col - 1);
+
+	if (isnull)
+		elog(ERROR, "salesperf: unexpected NULL in the notification configuration");
+	return datumCopy(d, att->attbyval, att->attlen);
+}
+
+static int
+kpi_index(const char *name)
+{
+	for (int i = 0; i < config.nkpis; i++)
+		if (strcmp(config.kpis[i].name, name) == 0)
+			return i;
+	elog(ERROR, "salesperf: KPI \"%s\" missing from the configuration copy", name);
+	return -1;					/* keep the compiler quiet */
+}
+
+/* Read (rule or board id, KPI, period) rows of the last statement into `out`. */
+static int
+read_watched(Watched **out)
+{
+	Watched    *w = palloc(sizeof(Watched) * Max(SPI_processed, 1));
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+
+		w[i].id = DatumGetInt64(copied_column(row, desc, 1));
+		w[i].kpi = kpi_index(text_column(row, desc, 2));
+		w[i].period = copied_column(row, desc, 3);
+	}
+	*out = w;
+	return (int) SPI_processed;
+}
+
+/* Read the configuration as this statement sees it, at `version`. */
+static void
+load_config(int64 version)
+{
+	MemoryContext old;
+	HeapTuple	row;
+	TupleDesc	desc;
+
+	config.valid = false;
+	if (config_context == NULL)
+		config_context = AllocSetContextCreate(TopMemoryContext, "salesperf notification configuration",
+											   ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(config_context);
+
+	run(&settings_sql, NULL);
+	if (SPI_processed != 1)
+		elog(ERROR, "salesperf: salesperf.settings must have one row");
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	old = MemoryContextSwitchTo(config_context);
+	config.time_zone = copied_column(row, desc, 1);
+	config.week_start = copied_column(row, desc, 2);
+	config.fiscal_year_start_month = copied_column(row, desc, 3);
+	config.calendar = copied_column(row, desc, 4);
+	MemoryContextSwitchTo(old);
+
+	run(&kpis_sql, NULL);
+	old = MemoryContextSwitchTo(config_context);
+	config.nkpis = (int) SPI_processed;
+	config.kpis = palloc0(sizeof(KpiEntry) * Max(config.nkpis, 1));
+	for (int i = 0; i < config.nkpis; i++)
+	{
+		bool		isnull;
+
+		row = SPI_tuptable->vals[i];
+		desc = SPI_tuptable->tupdesc;
+		config.kpis[i].name = text_column(row, desc, 1);
+		config.kpis[i].num_kind = text_column(row, desc, 2);
+		config.kpis[i].den_kind = text_column(row, desc, 3);
+		config.kpis[i].has_den = DatumGetBool(SPI_getbinval(row, desc, 4, &isnull));
+		config.kpis[i].rep_target = DatumGetBool(SPI_getbinval(row, desc, 6, &isnull));
+	}
+	MemoryContextSwitchTo(old);
+
+	run(&rules_sql, NULL);
+	old = MemoryContextSwitchTo(config_context);
+	config.nrules = read_watched(&config.rules);
+	MemoryContextSwitchTo(old);
+
+	run(&boards_sql, NULL);
+	old = MemoryContextSwitchTo(config_context);
+	config.nboards = read_watched(&config.boards);
+	MemoryContextSwitchTo(old);
+
+	config.version = version;
+	config.valid = true;
+}
+
+/* Make the in-memory copy the one this statement's configuration is. */
+static void
+current_config(void)
+{
+	bool		isnull;
+	Datum		v;
+	int64		version;
+
+	run(&version_sql, NULL);
+	if (SPI_processed != 1)
+		elog(ERROR, "salesperf: cannot read salesperf.notify_config_version");
+	v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	version = isnull ? 0 : DatumGetInt64(v);
+	if (!config.valid || config.version != version)
+		load_config(version);
+}
+
+/* Which KPIs a new activity of `kind` feeds (after_change's rule); any? */
+static bool
+mark_moved(const char *kind)
+{
+	bool		any = false;
+
+	for (int i = 0; i < config.nkpis; i++)
+	{
+		KpiEntry   *k = &config.kpis[i];
+
+		k->moved = k->num_kind == NULL || strcmp(k->num_kind, kind) == 0 ||
+			(k->has_den && (k->den_kind == NULL || strcmp(k->den_kind, kind) == 0));
+		any |= k->moved;
+	}
+	return any;
+}
+
+/* salesperf.calendar_start(ts, period, <settings>) */
+static Datum
+calendar_start(Datum ts, Datum period)
+{
+	return DirectFunctionCall6(salesperf_calendar_start, ts, period, config.time_zone, config.week_start,
+							   config.fiscal_year_start_month, config.calendar);
+}
+
+/* salesperf.local_day(salesperf.calendar_end(ps, period, <settings>), time_zone) */
+static Datum
+local_day_after(Datum ps, Datum period)
+{
+	Datum		end = DirectFunctionCall6(salesperf_calendar_end, ps, period, config.time_zone,
+										  config.week_start, config.fiscal_year_start_month,
+										  config.calendar);
+
+	return DirectFunctionCall2(salesperf_local_day, end, config.time_zone);
+}
+
+static Datum
+array_of(Datum *elements, int n, Oid type)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_array(elements, n, type, typlen, typbyval, typalign));
+}
+
+/* Badge rules on moved KPIs: probe, and grant what is earned. */
+static void
+badges(Datum rep, Datum day_start)
+{
+	Datum	   *ids = palloc(sizeof(Datum) * Max(config.nrules, 1));
+	Datum	   *starts = palloc(sizeof(Datum) * Max(config.nrules, 1));
+	Datum	   *d0 = palloc(sizeof(Datum) * Max(config.nrules, 1));
+	Datum	   *d1 = palloc(sizeof(Datum) * Max(config.nrules, 1));
+	Datum		values[5];
+	int			n = 0;
+
+	for (int i = 0; i < config.nrules; i++)
+	{
+		Watched    *w = &config.rules[i];
+
+		if (!config.kpis[w->kpi].moved)
+			continue;
+		ids[n] = Int64GetDatum(w->id);
+		starts[n] = calendar_start(day_start, w->period);
+		d0[n] = DirectFunctionCall2(salesperf_local_day, starts[n], config.time_zone);
+		d1[n] = local_day_after(starts[n], w->period);
+		n++;
+	}
+	if (n == 0)
+		return;
+	values[0] = rep;
+	values[1] = array_of(ids, n, INT8OID);
+	values[2] = array_of(starts, n, TIMESTAMPTZOID);
+	values[3] = array_of(d0, n, DATEOID);
+	values[4] = array_of(d1, n, DATEOID);
+	run(&badges_probe_sql, values);
+	if (SPI_processed > 0)
+		run(&badges_sql, values);
+}
+
+/* Rep boards on moved KPIs whose running period holds the day. */
+static void
+podium(Datum rep, Datum day, Datum day_start)
+{
+	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	Datum	   *ids = palloc(sizeof(Datum) * Max(config.nboards, 1));
+	Datum	   *starts = palloc(sizeof(Datum) * Max(config.nboards, 1));
+	Datum		values[3];
+	int			n = 0;
+
+	for (int i = 0; i < config.nboards; i++)
+	{
+		Watched    *w = &config.boards[i];
+		Datum		running;
+
+		if (!config.kpis[w->kpi].moved)
+			continue;
+		running = calendar_start(now, w->period);
+		if (DatumGetTimestampTz(running) != DatumGetTimestampTz(calendar_start(day_start, w->period)))
+			continue;
+		ids[n] = Int64GetDatum(w->id);
+		starts[n] = running;
+		n++;
+	}
+	if (n == 0)
+		return;
+	values[0] = rep;
+	values[1] = array_of(ids, n, INT8OID);
+	values[2] = array_of(starts, n, TIMESTAMPTZOID);
+	run(&podium_probe_sql, values);
+	if (SPI_processed > 0)
+	{
+		/* The metrics of the boards found, for note_podium(). */
+		Datum	   *metrics = palloc(sizeof(Datum) * SPI_processed);
+		int			m = (int) SPI_processed;
+
+		for (int j = 0; j < m; j++)
+		{
+			bool		isnull;
+			int64		board = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc,
+															1, &isnull));
+
+			metrics[j] = (Datum) 0;
+			for (int i = 0; i < config.nboards; i++)
+				if (config.boards[i].id == board)
+					metrics[j] = CStringGetTextDatum(config.kpis[config.boards[i].kpi].name);
+			if (metrics[j] == (Datum) 0)
+				elog(ERROR, "salesperf: board %lld missing from the configuration copy", (long long) board);
+		}
+		values[1] = day;
+		values[2] = array_of(metrics, m, TEXTOID);
+		run(&podium_sql, values);
+	}
+}
+
+void
+salesperf_after_one_write(int64 rep_id, Datum day, Datum kind)
+{
+	char	   *kind_name = TextDatumGetCString(kind);
+	Datum		rep = Int64GetDatum(rep_id);
+	Datum		day_start;
+	bool		targets = false;
+
+	current_config();
+	if (!mark_moved(kind_name))
+		return;
+	day_start = DirectFunctionCall2(salesperf_local_day_start, day, config.time_zone);
+
+	badges(rep, day_start);
+	podium(rep, day, day_start);
+
+	for (int i = 0; i < config.nkpis; i++)
+		targets |= config.kpis[i].moved && config.kpis[i].rep_target;
+	if (targets)
+	{
+		Datum		values[2] = {rep, day};
+
+		run(&targets_sql, values);
+	}
+}
