@@ -177,6 +177,8 @@ BEGIN
                                                                c.kind, c.activities, c.amount, c.points,
                                                                c.last_at, c.last_amount_at, c.last_point_at) v
                  WHERE v.num IS NOT NULL
+                   AND (q.num_kind IS NULL OR c.kind = q.num_kind
+                        OR (q.den_measure IS NOT NULL AND (q.den_kind IS NULL OR c.kind = q.den_kind)))
                  GROUP BY pm.rule_id, c.rep_id, pm.ps, q.den_measure) x
           JOIN salesperf.badge_rule r ON r.rule_id = x.rule_id
          WHERE x.value >= r.threshold;
@@ -196,18 +198,27 @@ BEGIN
                                                               s.fiscal_year_start_month, s.calendar), s.time_zone) AS d1
               FROM keys k JOIN salesperf.badge_rule r ON r.rule_id = k.rule_id CROSS JOIN s),
         valued AS (
+            -- One index probe per (rule, rep, period): a join on rep_id
+            -- alone would pair every key of a rep with every counter row
+            -- of that rep before the day range cut them down.
             SELECT b.rule_id, b.rep_id, b.ps,
-                   CASE WHEN q.den_measure IS NULL THEN COALESCE(sum(v.num), 0)
-                        ELSE sum(v.num) / NULLIF(sum(v.den), 0) END AS value
+                   CASE WHEN q.den_measure IS NULL THEN COALESCE(t.num, 0)
+                        ELSE t.num / NULLIF(t.den, 0) END AS value
               FROM bounded b
               JOIN salesperf.badge_rule r ON r.rule_id = b.rule_id
               JOIN salesperf.kpi q ON q.name = r.metric
-              JOIN salesperf.kpi_counter c ON c.rep_id = b.rep_id AND c.day >= b.d0 AND c.day < b.d1
-             CROSS JOIN LATERAL salesperf.kpi_contribution(q.num_kind, q.num_measure, q.den_kind, q.den_measure,
-                                                           c.kind, c.activities, c.amount, c.points,
-                                                           c.last_at, c.last_amount_at, c.last_point_at) v
-             WHERE v.num IS NOT NULL
-             GROUP BY b.rule_id, b.rep_id, b.ps, q.den_measure)
+             CROSS JOIN LATERAL (
+                   SELECT sum(v.num) AS num, sum(v.den) AS den
+                     FROM salesperf.kpi_counter c
+                    CROSS JOIN LATERAL salesperf.kpi_contribution(q.num_kind, q.num_measure, q.den_kind, q.den_measure,
+                                                                  c.kind, c.activities, c.amount, c.points,
+                                                                  c.last_at, c.last_amount_at, c.last_point_at) v
+                    WHERE c.rep_id = b.rep_id AND c.day >= b.d0 AND c.day < b.d1 AND v.num IS NOT NULL
+                      -- Only the kinds the metric reads (kpi_contribution
+                      -- gives the others nothing): skipped before the call.
+                      AND (q.num_kind IS NULL OR c.kind = q.num_kind
+                           OR (q.den_measure IS NOT NULL AND (q.den_kind IS NULL OR c.kind = q.den_kind)))) t
+             WHERE t.num IS NOT NULL)           -- as before: no counter of the metric, no value
         SELECT pg_catalog.array_agg(x.rule_id), pg_catalog.array_agg(x.rep_id),
                pg_catalog.array_agg(x.ps), pg_catalog.array_agg(x.value)
           INTO e_rules, e_reps, e_starts, e_values
