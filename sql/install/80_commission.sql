@@ -668,20 +668,6 @@ $$;
 COMMENT ON FUNCTION salesperf.commission_pending_adjustments(text, date, bigint) IS
   'Internal: adjustment lines owed in the period of a kind that starts on local day first_day when it is the next open one (re-run of each closed period minus what was paid for it so far); none otherwise.';
 
--- A basis as people read it: money at currency_scale, ratios to 4 places.
-CREATE FUNCTION salesperf.commission_basis_display(kpi text, basis numeric, cs integer)
-RETURNS numeric
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-  SELECT CASE WHEN k.unit = 'currency' THEN round(basis, cs)
-              WHEN k.den_measure IS NOT NULL THEN trim_scale(round(basis, 4))
-              ELSE trim_scale(basis) END
-    FROM salesperf.kpi k WHERE k.name = kpi
-$$;
-COMMENT ON FUNCTION salesperf.commission_basis_display(text, numeric, integer) IS
-  'Internal: a commission basis as people read it (currency scale for money, 4 decimals for ratios, no trailing zeros otherwise).';
-
 CREATE FUNCTION salesperf.commission_adjustments(period text, period_start timestamptz, for_rep bigint DEFAULT NULL)
 RETURNS TABLE (rep_id bigint, name text, for_period_start timestamptz, basis_paid numeric, basis_now numeric,
                earned_paid numeric, earned_now numeric, adjusted_before numeric, amount numeric, kind text)
@@ -692,7 +678,6 @@ AS $$
 DECLARE
     p      record;
     closed salesperf.commission_period;
-    cs     integer;
 BEGIN
     PERFORM salesperf.commission_period_check('commission_adjustments', commission_adjustments.period,
                                               commission_adjustments.period_start);
@@ -709,10 +694,9 @@ BEGIN
          ORDER BY a.rep_id, a.for_period_start;
         RETURN;
     END IF;
-    SELECT s.currency_scale INTO cs FROM salesperf.settings s;
     RETURN QUERY
     SELECT a.rep_id, r.name, a.for_period_start, a.basis_paid,
-           salesperf.commission_basis_display(a.basis_kpi, a.basis_now, cs),
+           salesperf.display_score(a.basis_now, a.basis_kpi),
            a.earned_paid, a.earned_now, a.adjusted_before, a.amount,
            CASE WHEN a.amount < 0 THEN 'clawback' ELSE 'true_up' END
       FROM salesperf.commission_pending_adjustments(commission_adjustments.period, p.first_day,
@@ -757,16 +741,13 @@ BEGIN
            l.plan, l.basis_kpi, l.plan_kind, l.breakpoints, l.rates,
            l.retroactive, l.target_incentive, l.individual_weight, l.team_weight, l.curve_x, l.curve_y,
            l.plan_team_bonus, l.target, l.team_units, l.team_shares, l.team_targets,
-           CASE WHEN k.unit = 'currency' THEN round(l.basis, cs)
-                WHEN k.den_measure IS NOT NULL THEN trim_scale(round(l.basis, 4))
-                ELSE trim_scale(l.basis) END,
+           salesperf.display_score(l.basis, l.basis_kpi),
            trim_scale(round(l.attainment, 4)),
            round(COALESCE(l.individual_part, 0), cs), round(COALESCE(l.team_part, 0), cs),
            round(COALESCE(l.team_bonus, 0), cs), round(COALESCE(a.amount, 0), cs),
            round(COALESCE(l.individual_part + l.team_part + l.team_bonus, 0), cs) + COALESCE(a.amount, 0)
       FROM live l
-      FULL JOIN adj a ON a.rep_id = l.rep_id
-      LEFT JOIN salesperf.kpi k ON k.name = l.basis_kpi;
+      FULL JOIN adj a ON a.rep_id = l.rep_id;
 END
 $$;
 COMMENT ON FUNCTION salesperf.commission_open_lines(text, timestamptz, timestamptz, date, date, bigint) IS
@@ -863,10 +844,9 @@ BEGIN
                (period, period_start, rep_id, for_period_start, basis_paid, basis_now, earned_paid, earned_now,
                 adjusted_before, amount)
         SELECT period, p.period_start, a.rep_id, a.for_period_start, a.basis_paid,
-               salesperf.commission_basis_display(a.basis_kpi, a.basis_now, s.currency_scale),
+               salesperf.display_score(a.basis_now, a.basis_kpi),
                a.earned_paid, a.earned_now, a.adjusted_before, a.amount
           FROM salesperf.commission_pending_adjustments(period, p.first_day, NULL) a
-         CROSS JOIN salesperf.settings s
     )
     INSERT INTO salesperf.commission_paid
            (period, period_start, rep_id, name, plan, basis_kpi, plan_kind, breakpoints, rates, retroactive,

@@ -136,7 +136,7 @@ DECLARE
         'tiered_commission', 'payout_curve',
         'commission_statement', 'commission_adjustments', 'commission_open_lines', 'commission_evaluate',
         'commission_inputs', 'unit_target', 'closed_commission_period', 'commission_period_check',
-        'commission_pending_adjustments', 'commission_basis_display', 'commission_team_value'];
+        'commission_pending_adjustments', 'commission_team_value'];
     rep_tables constant text[] := ARRAY[
         'leaderboard', 'kpi', 'settings', 'standing', 'rep', 'unit', 'unit_tree', 'membership',
         'badge', 'badge_award', 'reward', 'reward_grant', 'contest', 'contest_result', 'achievement_board',
@@ -166,7 +166,7 @@ DECLARE
         -- commission statements and what they call
         'commission_statement', 'commission_adjustments', 'commission_open_lines', 'commission_evaluate',
         'commission_inputs', 'unit_target', 'closed_commission_period', 'commission_period_check',
-        'commission_pending_adjustments', 'commission_basis_display'];
+        'commission_pending_adjustments'];
     -- writer (a CRM backend): the ledger and the opportunities, and what the
     -- invoker's code on those paths reads (record(), upsert_opportunity(),
     -- the triggers on tracked CRM tables).  A 'bonus' activity is ledger
