@@ -204,6 +204,51 @@ INSERT INTO salesperf.kpi (name, kind, measure, numerator, denominator, unit, hi
     ('conversion_rate', NULL, 'ratio', 'leads_converted', 'leads_generated', 'ratio', true,
      'Leads converted / leads generated', true, 'lead_converted', 'count', 'lead_created', 'count');
 
+-- The value of a KPI for one scope over local days [d0, d1), from the
+-- counters; arguments already checked.  kpi_value() and commission team
+-- parts both read KPIs through here.
+CREATE FUNCTION salesperf.kpi_value_days(kpi text, scope text, scope_id bigint, d0 date, d1 date)
+RETURNS numeric
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    k   salesperf.kpi;
+    num numeric;
+    den numeric;
+BEGIN
+    SELECT * INTO k FROM salesperf.kpi x WHERE x.name = kpi_value_days.kpi;
+    SELECT sum(v.num), sum(v.den)
+      INTO num, den
+      FROM (-- One branch runs: the others are cut by their constant scope test.
+            SELECT c.* FROM salesperf.kpi_counter c
+             WHERE scope = 'rep' AND c.rep_id = scope_id AND c.day >= d0 AND c.day < d1
+            UNION ALL
+            SELECT c.*
+              FROM salesperf.unit_tree t JOIN salesperf.kpi_counter c ON c.unit_id = t.descendant_id
+             WHERE scope = 'unit' AND t.ancestor_id = scope_id AND c.day >= d0 AND c.day < d1
+            UNION ALL
+            SELECT c.* FROM salesperf.kpi_counter c
+             WHERE scope = 'company' AND c.day >= d0 AND c.day < d1) c
+     CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
+                                                   c.kind, c.activities, c.amount, c.points,
+                                                   c.last_at, c.last_amount_at, c.last_point_at) v
+     WHERE v.num IS NOT NULL
+       -- Only the kinds the KPI reads (kpi_contribution gives the others
+       -- nothing): most counter rows are skipped before the call.
+       AND (k.num_kind IS NULL OR c.kind = k.num_kind
+            OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR c.kind = k.den_kind)));
+
+    IF k.den_measure IS NULL THEN
+        RETURN COALESCE(num, 0);
+    END IF;
+    RETURN num / NULLIF(den, 0);
+END
+$$;
+COMMENT ON FUNCTION salesperf.kpi_value_days(text, text, bigint, date, date) IS
+  'Internal: value of a KPI for a rep, a unit''s whole subtree or the company over local days [d0, d1), from counters; the arguments are not checked.';
+
 -- The value of a KPI for one scope over the period containing `at`.
 CREATE FUNCTION salesperf.kpi_value(kpi text, scope text, scope_id bigint, period text,
                                     at timestamptz DEFAULT pg_catalog.now())
@@ -213,18 +258,12 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
-    k   salesperf.kpi;
     s   salesperf.settings;
-    d0  date;
-    d1  date;
-    num numeric;
-    den numeric;
 BEGIN
     IF kpi IS NULL OR scope IS NULL OR period IS NULL OR at IS NULL THEN
         RAISE EXCEPTION 'kpi_value() needs a kpi, a scope, a period and a moment' USING ERRCODE = '22004';
     END IF;
-    SELECT * INTO k FROM salesperf.kpi x WHERE x.name = kpi_value.kpi;
-    IF NOT FOUND THEN
+    IF NOT EXISTS (SELECT 1 FROM salesperf.kpi x WHERE x.name = kpi_value.kpi) THEN
         RAISE EXCEPTION 'unknown KPI "%"', kpi USING ERRCODE = '42704', HINT = 'See salesperf.kpi.';
     END IF;
     IF scope NOT IN ('rep', 'unit', 'company') THEN
@@ -241,32 +280,12 @@ BEGIN
     END IF;
     SELECT * INTO s FROM salesperf.settings;
     -- calendar_start validates the period name.
-    d0 := salesperf.local_day(salesperf.calendar_start(at, period, s.time_zone, s.week_start,
-                                                       s.fiscal_year_start_month, s.calendar), s.time_zone);
-    d1 := salesperf.local_day(salesperf.calendar_end(at, period, s.time_zone, s.week_start,
-                                                     s.fiscal_year_start_month, s.calendar), s.time_zone);
-
-    SELECT sum(v.num), sum(v.den)
-      INTO num, den
-      FROM (-- One branch runs: the others are cut by their constant scope test.
-            SELECT c.* FROM salesperf.kpi_counter c
-             WHERE scope = 'rep' AND c.rep_id = scope_id AND c.day >= d0 AND c.day < d1
-            UNION ALL
-            SELECT c.*
-              FROM salesperf.unit_tree t JOIN salesperf.kpi_counter c ON c.unit_id = t.descendant_id
-             WHERE scope = 'unit' AND t.ancestor_id = scope_id AND c.day >= d0 AND c.day < d1
-            UNION ALL
-            SELECT c.* FROM salesperf.kpi_counter c
-             WHERE scope = 'company' AND c.day >= d0 AND c.day < d1) c
-     CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
-                                                   c.kind, c.activities, c.amount, c.points,
-                                                   c.last_at, c.last_amount_at, c.last_point_at) v
-     WHERE v.num IS NOT NULL;
-
-    IF k.den_measure IS NULL THEN
-        RETURN COALESCE(num, 0);
-    END IF;
-    RETURN num / NULLIF(den, 0);
+    RETURN salesperf.kpi_value_days(
+               kpi, scope, scope_id,
+               salesperf.local_day(salesperf.calendar_start(at, period, s.time_zone, s.week_start,
+                                                            s.fiscal_year_start_month, s.calendar), s.time_zone),
+               salesperf.local_day(salesperf.calendar_end(at, period, s.time_zone, s.week_start,
+                                                          s.fiscal_year_start_month, s.calendar), s.time_zone));
 END
 $$;
 COMMENT ON FUNCTION salesperf.kpi_value(text, text, bigint, text, timestamptz) IS

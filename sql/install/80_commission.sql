@@ -432,29 +432,10 @@ COMMENT ON FUNCTION salesperf.unit_target(text, text, timestamptz, date, date, b
 -- public unit boards show anyway.
 CREATE FUNCTION salesperf.commission_team_value(kpi text, unit_id bigint, first_day date, end_day date)
 RETURNS numeric
-LANGUAGE plpgsql STABLE
+LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-#variable_conflict use_variable
-DECLARE
-    k   salesperf.kpi;
-    num numeric;
-    den numeric;
-BEGIN
-    SELECT * INTO k FROM salesperf.kpi x WHERE x.name = kpi;
-    SELECT sum(v.num), sum(v.den) INTO num, den
-      FROM salesperf.unit_tree ut
-      JOIN salesperf.kpi_counter c
-        ON c.unit_id = ut.descendant_id AND c.day >= first_day AND c.day < end_day
-     CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
-                                                   c.kind, c.activities, c.amount, c.points,
-                                                   c.last_at, c.last_amount_at, c.last_point_at) v
-     WHERE ut.ancestor_id = unit_id AND v.num IS NOT NULL
-       -- Only the kinds the KPI reads (kpi_contribution gives the others nothing).
-       AND (k.num_kind IS NULL OR c.kind = k.num_kind
-            OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR c.kind = k.den_kind)));
-    RETURN CASE WHEN k.den_measure IS NULL THEN COALESCE(num, 0) ELSE num / NULLIF(den, 0) END;
-END
+  SELECT salesperf.kpi_value_days(kpi, 'unit', unit_id, first_day, end_day)
 $$;
 COMMENT ON FUNCTION salesperf.commission_team_value(text, bigint, date, date) IS
   'Internal: a unit''s KPI value over its whole subtree and the given local days, from counters (runs as the owner: a team part needs the whole team''s total; only the aggregate is returned).';

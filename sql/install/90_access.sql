@@ -131,7 +131,7 @@ DECLARE
         -- the policies call these (every level that reads a filtered table)
         'row_access_unrestricted', 'row_access_reps', 'row_access_units',
         -- own data: KPIs, the scored ledger, targets, commission statements
-        'unit_of', 'kpi_value', 'kpi_contribution', 'rule_points', 'has_capped_rule',
+        'unit_of', 'kpi_value', 'kpi_value_days', 'kpi_contribution', 'rule_points', 'has_capped_rule',
         'target_progress_at', 'effective_target', 'target_key_check', 'targets_at', 'target_tree', 'target_period',
         'tiered_commission', 'payout_curve',
         'commission_statement', 'commission_adjustments', 'commission_open_lines', 'commission_evaluate',
@@ -150,7 +150,7 @@ DECLARE
     -- reader (BI): SELECT on every table and view, plus the read API and
     -- every function a view or an invoker's read function calls.
     reader_functions constant text[] := ARRAY[
-        'unit_of', 'kpi_value', 'kpi_contribution', 'scorecard_ranking', 'rule_points', 'has_capped_rule', 'forecast_deals',
+        'unit_of', 'kpi_value', 'kpi_value_days', 'kpi_contribution', 'scorecard_ranking', 'rule_points', 'has_capped_rule', 'forecast_deals',
         'forecast', 'cumulative_forecast',
         -- targets: the read API and what target_progress and forecast() call.
         'target_progress_at', 'effective_target', 'target_key_check', 'targets_at', 'target_tree', 'target_period',
