@@ -432,10 +432,13 @@ COMMENT ON FUNCTION salesperf.unit_target(text, text, timestamptz, date, date, b
 -- public unit boards show anyway.
 CREATE FUNCTION salesperf.commission_team_value(kpi text, unit_id bigint, first_day date, end_day date)
 RETURNS numeric
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT salesperf.kpi_value_days(kpi, 'unit', unit_id, first_day, end_day)
+BEGIN
+    -- PL/pgSQL, not SQL: called once per team, its plan is kept.
+    RETURN salesperf.kpi_value_days(kpi, 'unit', unit_id, first_day, end_day);
+END
 $$;
 COMMENT ON FUNCTION salesperf.commission_team_value(text, bigint, date, date) IS
   'Internal: a unit''s KPI value over its whole subtree and the given local days, from counters (runs as the owner: a team part needs the whole team''s total; only the aggregate is returned).';
