@@ -24,15 +24,23 @@
 ALTER FUNCTION salesperf.ledger_changed() SET search_path = pg_catalog, pg_temp;
 
 -- ---------------------------------------------------------------------------
+-- The rules every salesperf routine follows, applied by one function that
+-- the install script calls at its end (below) and every upgrade script calls
+-- at its end (sql/upgrade/), so that a routine an upgrade adds is treated as
+-- a fresh install treats it:
+--
 -- Trigger functions.  Rule: a trigger function of salesperf runs as the
--- extension's owner when every trigger that uses it (at install time) is on
--- one of salesperf's own tables.  Those are the functions that keep derived
+-- extension's owner when every trigger that uses it is on one of
+-- salesperf's own tables.  Those are the functions that keep derived
 -- state in step (ledger_changed on salesperf.activity; the membership,
 -- point rule, unit tree and org chart triggers; the opportunity triggers
 -- that write deal activities) and the guards beside them: the rows they
 -- write must not depend on what the role changing a ledger or configuration
 -- row may write itself.  A trigger added later to a salesperf table gets the
--- same treatment without being listed here.
+-- same treatment without being listed here.  The rule is applied once, to
+-- the routines that do not yet run as the owner: a trigger someone later
+-- puts on a table of their own with a function that runs as the owner
+-- changes nothing and does not stop an upgrade.
 --
 -- Exceptions, on purpose: the triggers salesperf.track() and
 -- salesperf.track_opportunities() install on a CRM's own tables run as the
@@ -41,10 +49,26 @@ ALTER FUNCTION salesperf.ledger_changed() SET search_path = pg_catalog, pg_temp;
 -- owner would let anyone who may write a tracked CRM table write the
 -- ledger.  A trigger function used on no salesperf table and not named here
 -- stops the install: someone has to decide which kind it is.
-DO $$
+--
+-- PUBLIC.  Nothing of salesperf is executable by PUBLIC: routines
+-- (functions, aggregates, procedures) are reached through grant_access()
+-- only.  The EXECUTE that PUBLIC gets by default is revoked from each
+-- routine that still has it, and from no other: a REVOKE on a routine
+-- during CREATE or ALTER EXTENSION records its whole ACL, grants made by
+-- grant_access() included, as the extension's initial privileges, which
+-- pg_dump then leaves out of a dump.
+--
+-- Checks that keep this file honest: every SECURITY DEFINER function pins
+-- its search_path, and every object an access level names exists.
+CREATE FUNCTION salesperf.apply_access_rules()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
 DECLARE
     runs_as_invoker constant text[] := ARRAY['tracked_row_changed', 'opportunity_source_changed'];
-    f record;
+    f   record;
+    bad text;
 BEGIN
     FOR f IN
         SELECT p.oid::pg_catalog.regprocedure AS fn, p.proname,
@@ -57,6 +81,7 @@ BEGIN
           FROM pg_catalog.pg_proc p
          WHERE p.pronamespace = 'salesperf'::pg_catalog.regnamespace
            AND p.prorettype = 'pg_catalog.trigger'::pg_catalog.regtype
+           AND NOT p.prosecdef
          ORDER BY p.proname
     LOOP
         IF f.proname = ANY (runs_as_invoker) THEN
@@ -69,8 +94,33 @@ BEGIN
         END IF;
         EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY DEFINER', f.fn);
     END LOOP;
+
+    FOR f IN
+        SELECT p.oid::pg_catalog.regprocedure AS fn
+          FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace = 'salesperf'::pg_catalog.regnamespace
+           AND (p.proacl IS NULL
+                OR EXISTS (SELECT 1 FROM pg_catalog.aclexplode(p.proacl) a
+                            WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE'))
+         ORDER BY 1
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE EXECUTE ON ROUTINE %s FROM PUBLIC', f.fn);
+    END LOOP;
+
+    SELECT pg_catalog.string_agg(p.oid::pg_catalog.regprocedure::text, ', ') INTO bad
+      FROM pg_catalog.pg_proc p
+     WHERE p.pronamespace = 'salesperf'::pg_catalog.regnamespace AND p.prosecdef
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(p.proconfig) c
+                        WHERE c LIKE 'search\_path=pg\_catalog%');
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'SECURITY DEFINER functions without a pinned search_path: %', bad USING ERRCODE = '55000';
+    END IF;
+    -- access_privileges() raises when a level names a missing object.
+    PERFORM salesperf.access_privileges('admin');
 END
 $$;
+COMMENT ON FUNCTION salesperf.apply_access_rules() IS
+  'Internal: applies the access rules to every salesperf routine (trigger functions on salesperf tables run as the owner, PUBLIC executes nothing) and checks them; called at the end of the install script and of every upgrade script.';
 
 -- ---------------------------------------------------------------------------
 -- Maintenance an admin starts that writes derived tables directly.
@@ -303,25 +353,6 @@ COMMENT ON FUNCTION salesperf.grant_access(name, text) IS
   'Give a role one access level: admin (configuration: KPIs, rules, boards, stages, tracking, recompute; includes reader and writer), writer (a CRM backend: record activities, write opportunities, write tracked CRM tables), reader (BI: every table and view, the read functions), rep (the public boards, contests, badges and rewards, and through row-level security its own activities, opportunities, targets, counters and commission statements, or a manager''s whole subtree). Records the level in salesperf.access_grant. Idempotent. Runs with the caller''s rights: only the extension''s owner (a superuser) can hand out access.';
 
 -- ---------------------------------------------------------------------------
--- Nothing of salesperf is executable by PUBLIC: routines (functions,
--- aggregates, procedures) are reached through grant_access() only.
-REVOKE EXECUTE ON ALL ROUTINES IN SCHEMA salesperf FROM PUBLIC;
-
--- Checks that keep this file honest.
-DO $$
-DECLARE
-    bad text;
-BEGIN
-    -- Every SECURITY DEFINER function pins its search_path.
-    SELECT pg_catalog.string_agg(p.oid::pg_catalog.regprocedure::text, ', ') INTO bad
-      FROM pg_catalog.pg_proc p
-     WHERE p.pronamespace = 'salesperf'::pg_catalog.regnamespace AND p.prosecdef
-       AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(p.proconfig) c
-                        WHERE c LIKE 'search\_path=pg\_catalog%');
-    IF bad IS NOT NULL THEN
-        RAISE EXCEPTION 'SECURITY DEFINER functions without a pinned search_path: %', bad USING ERRCODE = '55000';
-    END IF;
-    -- Every object an access level names exists (access_privileges raises).
-    PERFORM salesperf.access_privileges('admin');
-END
-$$;
+-- Last: the rules above, applied to every routine created so far.  Every
+-- upgrade script ends with the same call.
+SELECT salesperf.apply_access_rules();
