@@ -14,9 +14,12 @@ PG_CPPFLAGS = -I$(srcdir)/src/core
 PG_CFLAGS   = -Wall -Wmissing-prototypes -Wno-unused-parameter
 
 # The install script is assembled from sql/install/*.sql in name order.
+# Installed beside it, as they are: the install scripts of earlier releases
+# (sql/released/, kept so that their databases can be upgraded and the
+# upgrade tested) and the upgrade scripts (sql/upgrade/salesperf--A--B.sql).
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
-DATA        = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
+DATA        = $(sort $(wildcard sql/released/$(EXTENSION)--*.sql sql/upgrade/$(EXTENSION)--*--*.sql))
 
 # pg_regress: one file per feature, sql/NAME.sql -> expected/NAME.out.
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))

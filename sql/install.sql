@@ -3,7 +3,7 @@
 --
 -- The extension has C functions, so only a superuser installs it.
 SELECT version, superuser, relocatable, schema
-  FROM pg_available_extension_versions WHERE name = 'salesperf';
+  FROM pg_available_extension_versions WHERE name = 'salesperf' ORDER BY version;
 
 -- A schema named salesperf that another role owns could hold look-alike
 -- functions and operators planted before the install: CREATE EXTENSION
