@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: every suite against a throwaway cluster, which is always removed.
 #   pg_regress (sql/ + expected/), pgTAP via pg_prove (test/pgtap/),
-#   concurrency, dump/restore and security scripts (test/concurrency/,
-#   test/restore/, test/security/ -- the last as real non-superuser logins),
-#   cmocka (build/unit/).
+#   concurrency, dump/restore, upgrade and security scripts
+#   (test/concurrency/, test/restore/, test/upgrade/, test/security/ -- the
+#   last as real non-superuser logins), cmocka (build/unit/).
 # Prints each suite's summary and a closing total; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -55,9 +55,9 @@ if [ -n "$tap_files" ]; then
   passed=$((passed + n - nf)); failed=$((failed + nf))
 fi
 
-# ---- script suites: concurrency, dump and restore, security ----------------
+# ---- script suites: concurrency, dump and restore, upgrade, security --------
 # Each script exits 0 when it passes.  A script that prints its own
-# "NAME: N passed, N failed" line (the restore and security suites count
+# "NAME: N passed, N failed" line (the restore, upgrade and security suites count
 # TAP assertions) adds those counts; otherwise it counts as one test.
 run_scripts() {
   local label=$1 script out rc n nf
@@ -83,6 +83,7 @@ run_scripts() {
 }
 run_scripts concurrency test/concurrency/*.sh
 run_scripts restore test/restore/*.sh
+run_scripts upgrade test/upgrade/*.sh      # ALTER EXTENSION UPDATE from each release
 run_scripts security test/security/*.sh    # real non-superuser logins
 
 # ---- cmocka ---------------------------------------------------------------
