@@ -301,7 +301,7 @@ static const char *const rederive_old_sql = REDERIVE(OLD_ONLY);
 static const char *const rederive_both_sql = REDERIVE(OLD_AND_NEW);
 
 static const char *const truncate_sql =
-"TRUNCATE salesperf.capped_award, salesperf.kpi_counter, salesperf.standing";
+"TRUNCATE salesperf.capped_award, salesperf.kpi_counter, salesperf.standing, salesperf.standing_tally";
 
 /* Plans are prepared once per backend and kept. */
 /* What a cached statement's parameters are. */

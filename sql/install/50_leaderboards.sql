@@ -455,7 +455,20 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 BEGIN
-    IF prev IS NULL OR NOT EXISTS (
+    -- A rep board's rows are the rep's own (contributor = participant): a
+    -- key probe.  A unit board's are its reps'.
+    IF prev IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF (SELECT b.participant FROM salesperf.leaderboard b WHERE b.board_id = previous_rank.board_id) = 'rep' THEN
+        IF NOT EXISTS (
+               SELECT 1 FROM salesperf.standing st
+                WHERE st.board_id = previous_rank.board_id AND st.period_start = prev
+                  AND st.contributor_id = previous_rank.participant_id
+                  AND st.participant_id = previous_rank.participant_id) THEN
+            RETURN NULL;
+        END IF;
+    ELSIF NOT EXISTS (
            SELECT 1 FROM salesperf.standing st
             WHERE st.board_id = previous_rank.board_id AND st.period_start = prev
               AND st.participant_id = previous_rank.participant_id) THEN
@@ -580,10 +593,7 @@ BEGIN
             -- Inactive reps are few: count everyone above, then take them out
             -- unless history is asked for.
             RETURN QUERY
-            SELECT 1 + (SELECT pg_catalog.count(*)
-                          FROM salesperf.standing st
-                         WHERE st.board_id = rank_in.board_id AND st.period_start = ps
-                           AND st.sort_score > mine)
+            SELECT 1 + salesperf.standings_above(rank_in.board_id, ps, mine)
                      - CASE WHEN history THEN 0 ELSE
                        (SELECT pg_catalog.count(*)
                           FROM salesperf.rep r
@@ -610,10 +620,14 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
-    b     salesperf.leaderboard := salesperf.board(board);
-    s     salesperf.settings;
-    ps    timestamptz;
-    mine  numeric;
+    b        salesperf.leaderboard := salesperf.board(board);
+    k        salesperf.kpi;
+    s        salesperf.settings;
+    ps       timestamptz;
+    mine     numeric;          -- sort score (score x direction); NULL ranks last
+    shown    numeric;          -- score
+    everyone bigint;
+    above    bigint;
 BEGIN
     IF participant_id IS NULL OR at IS NULL THEN
         RAISE EXCEPTION 'leaderboard_rank() needs a participant_id and a moment' USING ERRCODE = '22004';
@@ -627,20 +641,59 @@ BEGIN
     SELECT * INTO s FROM salesperf.settings;
     ps := salesperf.calendar_start(at, b.period, s.time_zone, s.week_start, s.fiscal_year_start_month, s.calendar);
     IF b.participant = 'rep' THEN
-        -- A rep scoring above zero: count those above instead of ranking all.
-        SELECT st.score INTO mine
-          FROM salesperf.standing st JOIN salesperf.rep r ON r.rep_id = st.participant_id
+        -- Rep boards read counts, never every participant: the standings
+        -- above from salesperf.standing_tally, the participants from
+        -- board_members() (kept while the org chart is unchanged).
+        IF NOT EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = leaderboard_rank.participant_id AND r.active) THEN
+            RETURN;                                   -- inactive reps leave running boards
+        END IF;
+        SELECT * INTO k FROM salesperf.kpi x WHERE x.name = b.metric;
+        SELECT st.score, st.sort_score INTO shown, mine
+          FROM salesperf.standing st
          WHERE st.board_id = b.board_id AND st.period_start = ps
            AND st.contributor_id = leaderboard_rank.participant_id
-           AND st.participant_id = leaderboard_rank.participant_id AND st.sort_score > 0
-           AND r.active;
-        IF FOUND THEN
-            RETURN QUERY
-            SELECT x.rank, salesperf.display_score(mine, b.metric),
-                   (SELECT pg_catalog.count(*) FROM salesperf.board_candidates(b.board_id, ps))
-              FROM salesperf.rank_in(b.board_id, ps, leaderboard_rank.participant_id) x;
-            RETURN;
+           AND st.participant_id = leaderboard_rank.participant_id;
+        IF NOT FOUND THEN
+            IF NOT EXISTS (
+                SELECT 1 FROM salesperf.membership m
+                 WHERE m.rep_id = leaderboard_rank.participant_id
+                   AND m.during && pg_catalog.tstzrange(ps,
+                         salesperf.calendar_end(ps, b.period, s.time_zone, s.week_start,
+                                                s.fiscal_year_start_month, s.calendar), '[)')
+                   AND (b.unit_scope IS NULL OR m.unit_id IN (
+                        SELECT t.descendant_id FROM salesperf.unit_tree t WHERE t.ancestor_id = b.unit_scope))) THEN
+                RETURN;                               -- not a participant then
+            END IF;
+            -- Recorded nothing: 0, or no value for an average or a ratio.
+            shown := CASE WHEN k.den_measure IS NULL THEN 0 END;
+            mine := shown;
         END IF;
+        everyone := salesperf.board_members(b.board_id, ps)
+                    + CASE WHEN b.unit_scope IS NULL THEN salesperf.board_unassigned(b.board_id, ps) ELSE 0 END;
+        -- Standings with a score above (all with a score when mine has
+        -- none), less inactive reps'.
+        above := salesperf.standings_above(b.board_id, ps, mine)
+                 - (SELECT pg_catalog.count(*)
+                      FROM salesperf.rep r
+                      JOIN salesperf.standing st
+                        ON st.board_id = b.board_id AND st.period_start = ps
+                       AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id
+                     WHERE NOT r.active AND st.sort_score IS NOT NULL
+                       AND (mine IS NULL OR st.sort_score > mine));
+        IF mine < 0 AND k.den_measure IS NULL THEN
+            -- Below zero (a lower-is-better board): every participant
+            -- who recorded nothing scores 0 and ranks above.
+            above := above + everyone
+                     - (salesperf.standings_above(b.board_id, ps, NULL)
+                        - (SELECT pg_catalog.count(*)
+                             FROM salesperf.rep r
+                             JOIN salesperf.standing st
+                               ON st.board_id = b.board_id AND st.period_start = ps
+                              AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id
+                            WHERE NOT r.active));
+        END IF;
+        RETURN QUERY SELECT 1 + above, salesperf.display_score(shown, b.metric), everyone;
+        RETURN;
     END IF;
     RETURN QUERY
     SELECT c.rank, salesperf.display_score(c.score, b.metric), c.participants

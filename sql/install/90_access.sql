@@ -157,6 +157,10 @@ ALTER FUNCTION salesperf.contest_standings(text) SECURITY DEFINER;
 -- boards show), whoever asks.
 ALTER FUNCTION salesperf.commission_team_value(text, bigint, date, date) SECURITY DEFINER;
 ALTER FUNCTION salesperf.unit_target(text, text, timestamptz, date, date, bigint) SECURITY DEFINER;
+-- board_unassigned() finds participants through counters, which a rep
+-- login's row-level security cuts down to its own rows: it returns only a
+-- count of a public board's participants, whoever asks.
+ALTER FUNCTION salesperf.board_unassigned(integer, timestamptz) SECURITY DEFINER;
 
 -- ---------------------------------------------------------------------------
 -- The objects of each access level, in one place.  Functions are named
@@ -175,7 +179,8 @@ DECLARE
     -- the read API over them and what that API calls.
     rep_functions constant text[] := ARRAY[
         'leaderboard_top', 'leaderboard_rank', 'board', 'board_standings', 'board_candidates',
-        'rank_in', 'previous_rank', 'display_score', 'calendar_start', 'calendar_end',
+        'rank_in', 'previous_rank', 'standings_above', 'score_bucket',
+        'board_members', 'board_members_now', 'board_unassigned', 'display_score', 'calendar_start', 'calendar_end',
         'period_start', 'period_end', 'period_range', 'local_day', 'local_day_start',
         'achievement_board_at', 'contest_standings',
         -- the policies call these (every level that reads a filtered table)
@@ -188,7 +193,7 @@ DECLARE
         'commission_inputs', 'unit_target', 'closed_commission_period', 'commission_period_check',
         'commission_pending_adjustments', 'commission_team_value'];
     rep_tables constant text[] := ARRAY[
-        'leaderboard', 'kpi', 'settings', 'standing', 'rep', 'unit', 'unit_tree', 'membership',
+        'leaderboard', 'kpi', 'settings', 'standing', 'standing_tally', 'org_change', 'rep', 'unit', 'unit_tree', 'membership',
         'badge', 'badge_award', 'reward', 'reward_grant', 'contest', 'contest_result', 'achievement_board',
         'access_grant',
         -- filtered by row-level security

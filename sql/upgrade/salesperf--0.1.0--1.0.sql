@@ -28,10 +28,8 @@
 \echo Use "ALTER EXTENSION salesperf UPDATE TO '1.0'" to load this file. \quit
 
 -- ---------------------------------------------------------------------------
--- 1.0 differs from 0.1.0 only in how sql/install/90_access.sql applies its
--- access rules: once a DO block at install, now a function the install and
--- every upgrade script call.  No table, view, type or public function
--- changed.
+-- How sql/install/90_access.sql applies its access rules: once a DO block
+-- at install, now a function the install and every upgrade script call.
 CREATE FUNCTION salesperf.apply_access_rules()
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -93,6 +91,607 @@ END
 $$;
 COMMENT ON FUNCTION salesperf.apply_access_rules() IS
   'Internal: applies the access rules to every salesperf routine (trigger functions on salesperf tables run as the owner, PUBLIC executes nothing) and checks them; called at the end of the install script and of every upgrade script.';
+
+-- ---------------------------------------------------------------------------
+-- Ranks from counts (leaderboard_rank and previous ranks read score bands and a
+-- kept member count instead of ranking every participant).
+
+-- sql/install/52_standing_tally.sql
+-- Score bands of every board period (src/standing_tally.c): a rank counts
+-- the participants above a score by adding up the bands above it and
+-- looking only inside its own band.
+
+CREATE FUNCTION salesperf.score_bucket(score numeric)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'salesperf_score_bucket'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION salesperf.score_bucket(numeric) IS
+  'Internal: the score band of a sort score in salesperf.standing_tally: the score cut to two significant digits (floored when positive, minus the ceiling of its magnitude when negative), 0 for 0.';
+
+CREATE TABLE salesperf.standing_tally (
+    board_id     integer NOT NULL REFERENCES salesperf.leaderboard (board_id) ON DELETE CASCADE,
+    period_start timestamptz NOT NULL,
+    bucket       numeric NOT NULL,
+    participants bigint NOT NULL
+);
+-- No key: rows are only added (and merged when free), so writers never wait.
+CREATE INDEX standing_tally_idx ON salesperf.standing_tally (board_id, period_start, bucket);
+COMMENT ON TABLE salesperf.standing_tally IS
+  'Derived: per board period and score band, how many standings of a participant that is its own contributor (every row of a rep board) score in the band; the sum of a band''s rows is its count. Maintained by triggers on salesperf.standing.';
+COMMENT ON COLUMN salesperf.standing_tally.bucket IS 'The band: salesperf.score_bucket(sort_score).';
+COMMENT ON COLUMN salesperf.standing_tally.participants IS 'Standings added to (or, when negative, taken from) the band; a band counts the sum of its rows.';
+
+CREATE FUNCTION salesperf.standing_tally_sync()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'salesperf_standing_tally_sync'
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION salesperf.standing_tally_sync() IS
+  'Internal: statement trigger on salesperf.standing that keeps salesperf.standing_tally in step.';
+
+CREATE TRIGGER standing_tally_insert AFTER INSERT ON salesperf.standing
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.standing_tally_sync();
+CREATE TRIGGER standing_tally_update AFTER UPDATE ON salesperf.standing
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.standing_tally_sync();
+CREATE TRIGGER standing_tally_delete AFTER DELETE ON salesperf.standing
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.standing_tally_sync();
+
+-- How many standings of the board period, own contributor's, score above
+-- `mine` (NULL: how many have a score at all).  The bands above mine's are
+-- summed; inside mine's band -- below the next band that holds anyone --
+-- the standings are counted one by one in standing_rank_idx.
+CREATE FUNCTION salesperf.standings_above(board_id integer, ps timestamptz, mine numeric)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    band   numeric := salesperf.score_bucket(mine);
+    above  bigint;
+    next   numeric;
+    inside bigint;
+BEGIN
+    IF mine IS NULL THEN
+        RETURN (SELECT COALESCE(pg_catalog.sum(t.participants), 0)::bigint
+                  FROM salesperf.standing_tally t
+                 WHERE t.board_id = standings_above.board_id AND t.period_start = ps);
+    END IF;
+    SELECT COALESCE(pg_catalog.sum(t.participants), 0)::bigint, pg_catalog.min(t.bucket)
+      INTO above, next
+      FROM salesperf.standing_tally t
+     WHERE t.board_id = standings_above.board_id AND t.period_start = ps AND t.bucket > band;
+    SELECT pg_catalog.count(*) INTO inside
+      FROM salesperf.standing st
+     WHERE st.board_id = standings_above.board_id AND st.period_start = ps
+       AND st.sort_score > mine AND (next IS NULL OR st.sort_score < next)
+       AND st.participant_id = st.contributor_id;
+    RETURN above + inside;
+END
+$$;
+COMMENT ON FUNCTION salesperf.standings_above(integer, timestamptz, numeric) IS
+  'Internal: how many standings of a board period (own contributor''s) score above a sort score, from salesperf.standing_tally; with NULL, how many have a score.';
+
+-- Every standing counted once in its band: what the triggers maintain.
+INSERT INTO salesperf.standing_tally (board_id, period_start, bucket, participants)
+SELECT st.board_id, st.period_start, salesperf.score_bucket(st.sort_score), pg_catalog.count(*)
+  FROM salesperf.standing st
+ WHERE st.participant_id = st.contributor_id AND st.sort_score IS NOT NULL
+ GROUP BY 1, 2, 3;
+
+-- sql/install/53_board_members.sql
+-- How many participants a rep board period has ("rank 57 of 60"), without
+-- counting every rep on each read (src/board_members.c).
+
+-- Transactions that changed the org chart, the boards or the calendar: one
+-- row each, so that a count of board members can tell whether it is still
+-- exact.
+CREATE TABLE salesperf.org_change (
+    txid xid8 PRIMARY KEY
+);
+COMMENT ON TABLE salesperf.org_change IS
+  'Derived: the transactions that changed reps, units, memberships, leaderboards or the configuration (one row each); kept board member counts are checked against it.';
+
+CREATE FUNCTION salesperf.note_org_change()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Once per transaction (a local setting, undone with a rolled-back
+    -- savepoint together with the row).
+    IF pg_catalog.current_setting('salesperf.org_change_noted', true)
+           IS DISTINCT FROM pg_catalog.pg_current_xact_id()::text THEN
+        INSERT INTO salesperf.org_change (txid) VALUES (pg_catalog.pg_current_xact_id())
+            ON CONFLICT DO NOTHING;
+        PERFORM pg_catalog.set_config('salesperf.org_change_noted', pg_catalog.pg_current_xact_id()::text, true);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION salesperf.note_org_change() IS
+  'Internal: statement trigger that records the transaction in salesperf.org_change.';
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['rep', 'unit', 'membership', 'leaderboard', 'configuration'] LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER org_change_noted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON salesperf.%I'
+            ' FOR EACH STATEMENT EXECUTE FUNCTION salesperf.note_org_change()', t);
+    END LOOP;
+END
+$$;
+
+-- Active reps who were members of the board's scope during the period: the
+-- participants board_candidates() finds by the org chart (rep boards).
+CREATE FUNCTION salesperf.board_members_now(board_id integer, ps timestamptz)
+RETURNS bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+  SELECT pg_catalog.count(DISTINCT m.rep_id)
+    FROM salesperf.leaderboard b
+   CROSS JOIN salesperf.settings s
+    JOIN salesperf.membership m
+      ON m.during && pg_catalog.tstzrange(ps, salesperf.calendar_end(ps, b.period, s.time_zone, s.week_start,
+                                                                     s.fiscal_year_start_month, s.calendar), '[)')
+    JOIN salesperf.rep r ON r.rep_id = m.rep_id AND r.active
+   WHERE b.board_id = board_members_now.board_id AND b.participant = 'rep'
+     AND (b.unit_scope IS NULL OR m.unit_id IN (
+          SELECT t.descendant_id FROM salesperf.unit_tree t WHERE t.ancestor_id = b.unit_scope))
+$$;
+COMMENT ON FUNCTION salesperf.board_members_now(integer, timestamptz) IS
+  'Internal: how many active reps were members of a rep board''s scope during the period starting at ps, counted now.';
+
+CREATE FUNCTION salesperf.board_members(board_id integer, ps timestamptz)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'salesperf_board_members'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION salesperf.board_members(integer, timestamptz) IS
+  'Internal: board_members_now(), kept per backend and reused while no org-changing transaction it did not see has committed.';
+
+-- Active reps with standings on an unscoped rep board who were members of
+-- no unit during the period: participants too, found from their counters
+-- without a unit (index kpi_counter_unit_day_idx), usually none.
+CREATE FUNCTION salesperf.board_unassigned(board_id integer, ps timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    -- PL/pgSQL: its plan is kept between calls.
+    RETURN (
+      SELECT pg_catalog.count(*)
+        FROM (SELECT DISTINCT c.rep_id FROM salesperf.kpi_counter c WHERE c.unit_id IS NULL) c
+        JOIN salesperf.rep r ON r.rep_id = c.rep_id AND r.active
+        JOIN salesperf.leaderboard b ON b.board_id = board_unassigned.board_id
+       CROSS JOIN salesperf.settings s
+       WHERE b.participant = 'rep' AND b.unit_scope IS NULL
+         AND EXISTS (SELECT 1 FROM salesperf.standing st
+                      WHERE st.board_id = b.board_id AND st.period_start = ps
+                        AND st.contributor_id = c.rep_id AND st.participant_id = c.rep_id)
+         AND NOT EXISTS (SELECT 1 FROM salesperf.membership m
+                          WHERE m.rep_id = c.rep_id
+                            AND m.during && pg_catalog.tstzrange(ps,
+                                  salesperf.calendar_end(ps, b.period, s.time_zone, s.week_start,
+                                                         s.fiscal_year_start_month, s.calendar), '[)')));
+END
+$$;
+COMMENT ON FUNCTION salesperf.board_unassigned(integer, timestamptz) IS
+  'Internal: how many active reps with standings on an unscoped rep board were in no unit during the period (participants the org chart does not show).';
+
+-- Changed functions (sql/install/50_leaderboards.sql)
+CREATE OR REPLACE FUNCTION salesperf.previous_rank(board_id integer, prev timestamptz, participant_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    -- A rep board's rows are the rep's own (contributor = participant): a
+    -- key probe.  A unit board's are its reps'.
+    IF prev IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF (SELECT b.participant FROM salesperf.leaderboard b WHERE b.board_id = previous_rank.board_id) = 'rep' THEN
+        IF NOT EXISTS (
+               SELECT 1 FROM salesperf.standing st
+                WHERE st.board_id = previous_rank.board_id AND st.period_start = prev
+                  AND st.contributor_id = previous_rank.participant_id
+                  AND st.participant_id = previous_rank.participant_id) THEN
+            RETURN NULL;
+        END IF;
+    ELSIF NOT EXISTS (
+           SELECT 1 FROM salesperf.standing st
+            WHERE st.board_id = previous_rank.board_id AND st.period_start = prev
+              AND st.participant_id = previous_rank.participant_id) THEN
+        RETURN NULL;
+    END IF;
+    RETURN (SELECT r.rank FROM salesperf.rank_in(previous_rank.board_id, prev, previous_rank.participant_id, true) r);
+END
+$$;
+CREATE OR REPLACE FUNCTION salesperf.rank_in(board_id integer, ps timestamptz, participant_id bigint,
+                                  history boolean DEFAULT false)
+RETURNS TABLE (rank bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    b     salesperf.leaderboard;
+    k     salesperf.kpi;
+    s     salesperf.settings;
+    mine  numeric;
+BEGIN
+    IF ps IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT * INTO b FROM salesperf.leaderboard x WHERE x.board_id = rank_in.board_id;
+    SELECT * INTO k FROM salesperf.kpi x WHERE x.name = b.metric;
+    IF b.participant = 'rep' THEN
+        IF NOT history AND NOT EXISTS (
+               SELECT 1 FROM salesperf.rep r WHERE r.rep_id = rank_in.participant_id AND r.active) THEN
+            RETURN;                                   -- inactive reps leave running boards
+        END IF;
+        SELECT st.sort_score INTO mine
+          FROM salesperf.standing st
+         WHERE st.board_id = rank_in.board_id AND st.period_start = ps
+           AND st.contributor_id = rank_in.participant_id AND st.participant_id = rank_in.participant_id;
+        IF NOT FOUND AND k.den_measure IS NULL THEN
+            SELECT * INTO s FROM salesperf.settings;
+            IF NOT EXISTS (
+                SELECT 1 FROM salesperf.membership m
+                 WHERE m.rep_id = rank_in.participant_id
+                   AND m.during && pg_catalog.tstzrange(ps,
+                         salesperf.calendar_end(ps, b.period, s.time_zone, s.week_start,
+                                                s.fiscal_year_start_month, s.calendar), '[)')
+                   AND (b.unit_scope IS NULL OR m.unit_id IN (
+                        SELECT t.descendant_id FROM salesperf.unit_tree t WHERE t.ancestor_id = b.unit_scope))) THEN
+                RETURN;                               -- not a participant then
+            END IF;
+            mine := 0;
+        END IF;
+        IF mine >= 0 THEN
+            -- Inactive reps are few: count everyone above, then take them out
+            -- unless history is asked for.
+            RETURN QUERY
+            SELECT 1 + salesperf.standings_above(rank_in.board_id, ps, mine)
+                     - CASE WHEN history THEN 0 ELSE
+                       (SELECT pg_catalog.count(*)
+                          FROM salesperf.rep r
+                          JOIN salesperf.standing st
+                            ON st.board_id = rank_in.board_id AND st.period_start = ps
+                           AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id
+                         WHERE NOT r.active AND st.sort_score > mine) END;
+            RETURN;
+        END IF;
+    END IF;
+    RETURN QUERY
+    SELECT c.rank FROM salesperf.board_standings(rank_in.board_id, ps, history) c
+     WHERE c.participant_id = rank_in.participant_id;
+END
+$$;
+CREATE OR REPLACE FUNCTION salesperf.leaderboard_rank(board text, participant_id bigint,
+                                           at timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (rank bigint, score numeric, participants bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    b        salesperf.leaderboard := salesperf.board(board);
+    k        salesperf.kpi;
+    s        salesperf.settings;
+    ps       timestamptz;
+    mine     numeric;          -- sort score (score x direction); NULL ranks last
+    shown    numeric;          -- score
+    everyone bigint;
+    above    bigint;
+BEGIN
+    IF participant_id IS NULL OR at IS NULL THEN
+        RAISE EXCEPTION 'leaderboard_rank() needs a participant_id and a moment' USING ERRCODE = '22004';
+    END IF;
+    IF b.participant = 'rep' AND NOT EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = leaderboard_rank.participant_id) THEN
+        RAISE EXCEPTION 'unknown rep %', participant_id USING ERRCODE = '42704', HINT = 'See salesperf.rep.';
+    END IF;
+    IF b.participant = 'unit' AND NOT EXISTS (SELECT 1 FROM salesperf.unit u WHERE u.unit_id = leaderboard_rank.participant_id) THEN
+        RAISE EXCEPTION 'unknown unit %', participant_id USING ERRCODE = '42704', HINT = 'See salesperf.unit.';
+    END IF;
+    SELECT * INTO s FROM salesperf.settings;
+    ps := salesperf.calendar_start(at, b.period, s.time_zone, s.week_start, s.fiscal_year_start_month, s.calendar);
+    IF b.participant = 'rep' THEN
+        -- Rep boards read counts, never every participant: the standings
+        -- above from salesperf.standing_tally, the participants from
+        -- board_members() (kept while the org chart is unchanged).
+        IF NOT EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = leaderboard_rank.participant_id AND r.active) THEN
+            RETURN;                                   -- inactive reps leave running boards
+        END IF;
+        SELECT * INTO k FROM salesperf.kpi x WHERE x.name = b.metric;
+        SELECT st.score, st.sort_score INTO shown, mine
+          FROM salesperf.standing st
+         WHERE st.board_id = b.board_id AND st.period_start = ps
+           AND st.contributor_id = leaderboard_rank.participant_id
+           AND st.participant_id = leaderboard_rank.participant_id;
+        IF NOT FOUND THEN
+            IF NOT EXISTS (
+                SELECT 1 FROM salesperf.membership m
+                 WHERE m.rep_id = leaderboard_rank.participant_id
+                   AND m.during && pg_catalog.tstzrange(ps,
+                         salesperf.calendar_end(ps, b.period, s.time_zone, s.week_start,
+                                                s.fiscal_year_start_month, s.calendar), '[)')
+                   AND (b.unit_scope IS NULL OR m.unit_id IN (
+                        SELECT t.descendant_id FROM salesperf.unit_tree t WHERE t.ancestor_id = b.unit_scope))) THEN
+                RETURN;                               -- not a participant then
+            END IF;
+            -- Recorded nothing: 0, or no value for an average or a ratio.
+            shown := CASE WHEN k.den_measure IS NULL THEN 0 END;
+            mine := shown;
+        END IF;
+        everyone := salesperf.board_members(b.board_id, ps)
+                    + CASE WHEN b.unit_scope IS NULL THEN salesperf.board_unassigned(b.board_id, ps) ELSE 0 END;
+        -- Standings with a score above (all with a score when mine has
+        -- none), less inactive reps'.
+        above := salesperf.standings_above(b.board_id, ps, mine)
+                 - (SELECT pg_catalog.count(*)
+                      FROM salesperf.rep r
+                      JOIN salesperf.standing st
+                        ON st.board_id = b.board_id AND st.period_start = ps
+                       AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id
+                     WHERE NOT r.active AND st.sort_score IS NOT NULL
+                       AND (mine IS NULL OR st.sort_score > mine));
+        IF mine < 0 AND k.den_measure IS NULL THEN
+            -- Below zero (a lower-is-better board): every participant
+            -- who recorded nothing scores 0 and ranks above.
+            above := above + everyone
+                     - (salesperf.standings_above(b.board_id, ps, NULL)
+                        - (SELECT pg_catalog.count(*)
+                             FROM salesperf.rep r
+                             JOIN salesperf.standing st
+                               ON st.board_id = b.board_id AND st.period_start = ps
+                              AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id
+                            WHERE NOT r.active));
+        END IF;
+        RETURN QUERY SELECT 1 + above, salesperf.display_score(shown, b.metric), everyone;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT c.rank, salesperf.display_score(c.score, b.metric), c.participants
+      FROM salesperf.board_standings(b.board_id, ps) c
+     WHERE c.participant_id = leaderboard_rank.participant_id;
+END
+$$;
+CREATE OR REPLACE FUNCTION salesperf.leaderboard_top(board text, n integer DEFAULT 10,
+                                          at timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (rank bigint, participant_id bigint, name text, score numeric,
+               previous_rank bigint, movement integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    b     salesperf.leaderboard := salesperf.board(board);
+    s     salesperf.settings;
+    ps    timestamptz;
+    prev  timestamptz;
+BEGIN
+    IF n IS NULL OR n < 0 THEN
+        RAISE EXCEPTION 'n must be a non-negative number of rows, not %', COALESCE(n::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    IF at IS NULL THEN
+        RAISE EXCEPTION 'at must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT * INTO s FROM salesperf.settings;
+    ps := salesperf.calendar_start(at, b.period, s.time_zone, s.week_start, s.fiscal_year_start_month, s.calendar);
+    IF b.period <> 'all' THEN
+        prev := salesperf.calendar_start(ps - interval '1 microsecond', b.period, s.time_zone, s.week_start,
+                                         s.fiscal_year_start_month, s.calendar);
+    END IF;
+
+    IF b.participant = 'rep' THEN
+        -- Fast path: when the first n materialized rows all score above zero,
+        -- nobody else can rank among them; read them off the index.
+        RETURN QUERY
+        WITH head AS (
+            SELECT st.participant_id, r.name, st.score, st.sort_score, st.reached_at
+              FROM salesperf.standing st
+              JOIN salesperf.rep r ON r.rep_id = st.participant_id AND r.active
+             WHERE st.board_id = b.board_id AND st.period_start = ps
+             ORDER BY st.sort_score DESC NULLS LAST, st.reached_at, st.participant_id
+             LIMIT n)
+        SELECT x.rank, x.participant_id, x.name, salesperf.display_score(x.score, b.metric), p.rank,
+               (p.rank - x.rank)::integer
+          FROM (SELECT pg_catalog.rank() OVER (ORDER BY h.sort_score DESC NULLS LAST) AS rank, h.*
+                  FROM head h) x
+          LEFT JOIN LATERAL (SELECT salesperf.previous_rank(b.board_id, prev, x.participant_id) AS rank) p ON true
+         WHERE (SELECT pg_catalog.count(*) FROM head) = n
+           AND (SELECT pg_catalog.bool_and(h.sort_score > 0) FROM head h)
+         ORDER BY x.sort_score DESC NULLS LAST, x.reached_at, x.participant_id;
+        IF FOUND OR n = 0 THEN
+            RETURN;
+        END IF;
+    END IF;
+
+    RETURN QUERY
+    SELECT c.rank, c.participant_id, c.name, salesperf.display_score(c.score, b.metric), p.rank,
+           (p.rank - c.rank)::integer
+      FROM salesperf.board_standings(b.board_id, ps) c
+      LEFT JOIN salesperf.board_standings(b.board_id, prev, true) p
+        ON prev IS NOT NULL AND p.participant_id = c.participant_id AND p.reached_at IS NOT NULL
+     LIMIT n;
+END
+$$;
+
+-- sql/install/90_access.sql: the new objects in their levels
+CREATE OR REPLACE FUNCTION salesperf.access_privileges(level text)
+RETURNS TABLE (privileges text, object_type text, object_name text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- rep: the public boards, contests, badges, rewards and the achievement
+    -- board, and one's own data (and a manager's subtree) through row-level
+    -- security (88_row_security.sql): the tables that hold one rep's rows,
+    -- the read API over them and what that API calls.
+    rep_functions constant text[] := ARRAY[
+        'leaderboard_top', 'leaderboard_rank', 'board', 'board_standings', 'board_candidates',
+        'rank_in', 'previous_rank', 'standings_above', 'score_bucket',
+        'board_members', 'board_members_now', 'board_unassigned', 'display_score', 'calendar_start', 'calendar_end',
+        'period_start', 'period_end', 'period_range', 'local_day', 'local_day_start',
+        'achievement_board_at', 'contest_standings',
+        -- the policies call these (every level that reads a filtered table)
+        'row_access_unrestricted', 'row_access_reps', 'row_access_units',
+        -- own data: KPIs, the scored ledger, targets, commission statements
+        'unit_of', 'kpi_value', 'kpi_value_days', 'kpi_contribution', 'rule_points', 'has_capped_rule',
+        'target_progress_at', 'effective_target', 'target_key_check', 'targets_at', 'target_tree', 'target_period',
+        'tiered_commission', 'payout_curve',
+        'commission_statement', 'commission_adjustments', 'commission_open_lines', 'commission_evaluate',
+        'commission_inputs', 'unit_target', 'closed_commission_period', 'commission_period_check',
+        'commission_pending_adjustments', 'commission_team_value'];
+    rep_tables constant text[] := ARRAY[
+        'leaderboard', 'kpi', 'settings', 'standing', 'standing_tally', 'org_change', 'rep', 'unit', 'unit_tree', 'membership',
+        'badge', 'badge_award', 'reward', 'reward_grant', 'contest', 'contest_result', 'achievement_board',
+        'access_grant',
+        -- filtered by row-level security
+        'activity', 'opportunity', 'target', 'kpi_counter', 'capped_award', 'target_achieved',
+        'commission_paid', 'commission_adjustment', 'plan_assignment',
+        'scored_activity', 'target_progress',
+        -- what commission statements read besides
+        'commission_period', 'commission_plan'];
+    -- reader (BI): SELECT on every table and view, plus the read API and
+    -- every function a view or an invoker's read function calls.
+    reader_functions constant text[] := ARRAY[
+        'unit_of', 'kpi_value', 'kpi_value_days', 'kpi_contribution', 'scorecard_ranking', 'rule_points', 'has_capped_rule', 'forecast_deals',
+        'forecast', 'cumulative_forecast',
+        -- targets: the read API and what target_progress and forecast() call.
+        'target_progress_at', 'effective_target', 'target_key_check', 'targets_at', 'target_tree', 'target_period',
+        'sales_velocity', 'sales_velocity_detail', 'weighted_pipeline', 'forecast_summary',
+        'forecast_quantiles', 'kpi_score',
+        -- commission arithmetic (79_commission_math.sql)
+        'tiered_commission', 'payout_curve',
+        -- contests, rewards and the achievement board (the views and what they call)
+        'contest_standings', 'contest_named', 'contest_live', 'contest_contribution',
+        'contest_prize_recipients', 'achievement_board_at',
+        -- reports (72_reports.sql): the views kpi_report and scoreboard call these
+        'sparkline', 'kpi_report_at', 'scoreboard_at',
+        -- commission statements and what they call
+        'commission_statement', 'commission_adjustments', 'commission_open_lines', 'commission_evaluate',
+        'commission_inputs', 'unit_target', 'closed_commission_period', 'commission_period_check',
+        'commission_pending_adjustments'];
+    -- writer (a CRM backend): the ledger and the opportunities, and what the
+    -- invoker's code on those paths reads (record(), upsert_opportunity(),
+    -- the triggers on tracked CRM tables).  A 'bonus' activity is ledger
+    -- data like any other: a writer can record one.
+    writer_functions constant text[] := ARRAY[
+        'record', 'upsert_opportunity', 'opportunity_source_rows', 'opportunity_source_sql',
+        'row_access_unrestricted', 'row_access_reps', 'row_access_units'];
+    writer_tables constant text[] := ARRAY['activity', 'opportunity'];
+    writer_reads constant text[] := ARRAY[
+        'rep', 'activity_kind', 'stage', 'settings', 'configuration', 'tracked_source',
+        'opportunity_source', 'access_grant'];
+    -- admin: configuration.  grant_access() itself is not part of it: handing
+    -- out access stays with the extension's owner (see grant_access).
+    -- track() and track_opportunities() create triggers on the admin's CRM
+    -- tables, which takes EXECUTE on the trigger functions; those run as the
+    -- CRM writer and refuse tables without a registration.
+    admin_functions constant text[] := ARRAY[
+        'configure', 'define_kpi', 'create_leaderboard', 'assign', 'recompute', 'set_stage',
+        'adjust_forecast', 'snapshot_forecast', 'track', 'untrack', 'check_track',
+        'track_backfill', 'tracked_row_changed', 'track_opportunities', 'untrack_opportunities',
+        'opportunity_source_changed', 'set_target',
+        'create_contest', 'finalize_contests', 'grant_reward', 'set_grant_status',
+        'assign_plan', 'close_commission_period',
+        -- assign() locks the rep's row first; an admin may update rep rows anyway.
+        'lock_reps'];
+    -- tracked_source and opportunity_source are written by track() and
+    -- track_opportunities(), which run as the admin (they check that the
+    -- caller owns the CRM table).
+    admin_tables constant text[] := ARRAY[
+        'rep', 'unit', 'membership', 'activity_kind', 'kpi', 'point_rule', 'leaderboard', 'stage',
+        'configuration', 'forecast_adjustment', 'tracked_source', 'opportunity_source',
+        'badge', 'badge_rule', 'reward', 'target', 'scorecard', 'commission_plan', 'plan_assignment'];
+    levels  text[];
+    missing text;
+BEGIN
+    IF level IS NULL THEN
+        RAISE EXCEPTION 'access level must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    levels := CASE level
+                  WHEN 'admin' THEN ARRAY['rep', 'reader', 'writer', 'admin']
+                  WHEN 'reader' THEN ARRAY['rep', 'reader']
+                  WHEN 'writer' THEN ARRAY['writer']
+                  WHEN 'rep' THEN ARRAY['rep']
+              END;
+    IF levels IS NULL THEN
+        RAISE EXCEPTION 'unknown access level "%"', level
+            USING ERRCODE = '22023', HINT = 'Use admin, writer, reader or rep.';
+    END IF;
+
+    -- A renamed or dropped object must not silently fall out of a level.
+    SELECT pg_catalog.string_agg(x.name, ', ') INTO missing
+      FROM (SELECT f AS name FROM unnest(rep_functions || reader_functions
+                                         || writer_functions || admin_functions) f
+             WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+                                WHERE p.pronamespace = 'salesperf'::pg_catalog.regnamespace
+                                  AND p.proname = f)
+            UNION ALL
+            SELECT t FROM unnest(rep_tables || writer_tables || writer_reads || admin_tables) t
+             WHERE pg_catalog.to_regclass(pg_catalog.format('salesperf.%I', t)) IS NULL) x;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'salesperf access levels name objects that do not exist: %', missing
+            USING ERRCODE = '55000', HINT = 'Update salesperf.access_privileges() in sql/install/90_access.sql.';
+    END IF;
+
+    RETURN QUERY
+    WITH fn(lvl, name) AS (
+        SELECT 'rep', unnest(rep_functions)
+        UNION ALL SELECT 'reader', unnest(reader_functions)
+        UNION ALL SELECT 'writer', unnest(writer_functions)
+        UNION ALL SELECT 'admin', unnest(admin_functions)
+    ), tbl(lvl, privs, name) AS (
+        SELECT 'rep', 'SELECT', unnest(rep_tables)
+        UNION ALL SELECT 'writer', 'SELECT, INSERT, UPDATE, DELETE', unnest(writer_tables)
+        UNION ALL SELECT 'writer', 'SELECT', unnest(writer_reads)
+        UNION ALL SELECT 'admin', 'SELECT, INSERT, UPDATE, DELETE', unnest(admin_tables)
+        UNION ALL
+        SELECT 'reader', 'SELECT', c.relname::text
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = 'salesperf'::pg_catalog.regnamespace
+           AND c.relkind IN ('r', 'p', 'v', 'm')
+    )
+    SELECT 'USAGE', 'SCHEMA', 'salesperf'
+    UNION ALL
+    SELECT DISTINCT 'EXECUTE', 'ROUTINE', p.oid::pg_catalog.regprocedure::text
+      FROM fn JOIN pg_catalog.pg_proc p
+        ON p.pronamespace = 'salesperf'::pg_catalog.regnamespace AND p.proname = fn.name
+     WHERE fn.lvl = ANY (levels)
+    UNION ALL
+    SELECT DISTINCT tbl.privs, 'TABLE', pg_catalog.format('salesperf.%I', tbl.name)
+      FROM tbl
+     WHERE tbl.lvl = ANY (levels)
+    UNION ALL
+    -- Sequences of the tables a level may insert into.
+    SELECT DISTINCT 'USAGE', 'SEQUENCE', d.objid::pg_catalog.regclass::text
+      FROM tbl
+      JOIN pg_catalog.pg_class c
+        ON c.relnamespace = 'salesperf'::pg_catalog.regnamespace AND c.relname = tbl.name
+      JOIN pg_catalog.pg_depend d
+        ON d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = c.oid
+       AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype IN ('a', 'i')
+      JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+     WHERE tbl.lvl = ANY (levels) AND tbl.privs LIKE '%INSERT%';
+END
+$$;
+-- board_unassigned() finds participants through counters, which a rep
+-- login's row-level security cuts down to its own rows: it returns only a
+-- count of a public board's participants, whoever asks.
+ALTER FUNCTION salesperf.board_unassigned(integer, timestamptz) SECURITY DEFINER;
 
 -- ---------------------------------------------------------------------------
 -- Last, as in the install script: the access rules, applied to every routine

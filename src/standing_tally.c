@@ -1,0 +1,328 @@
+/*
+ * standing_tally.c — how many standings of a board period fall in each
+ * score band, kept beside salesperf.standing.
+ *
+ * A rank is 1 + the number of participants scoring more.  Counting them in
+ * standing_rank_idx costs one index entry each: half the company for a rep
+ * in the middle.  salesperf.standing_tally holds, per (board, period,
+ * bucket), how many standing rows whose participant is its own contributor
+ * (every row of a rep board) have a sort_score in that bucket.  A rank then
+ * sums the buckets above the score and counts exactly only inside the
+ * score's own bucket (leaderboard_rank(), 52_standing_tally.sql).
+ *
+ * A bucket is the score cut to two significant digits: floored for a
+ * positive score, the negative of the ceiling for a negative one, 0 for 0.
+ * That keeps the order (a higher score never has a lower bucket), a bucket
+ * key is its own bucket, and there are at most 90 buckets per power of ten
+ * of the scores present.
+ *
+ * The tally is written only here, by AFTER ... FOR EACH STATEMENT triggers
+ * on salesperf.standing, so every path that writes standings (the one-row
+ * path, the bulk merge, rederive, refresh, recompute) keeps it exact.  A
+ * statement nets its rows per bucket first; a row moving within its bucket
+ * (most single activities) writes nothing.  Rows are only ever added:
+ * concurrent writers never wait on one another's tally rows.  In READ
+ * COMMITTED, the rows of the buckets a statement touches that no other
+ * transaction holds (SKIP LOCKED) are merged into its own, which keeps a
+ * bucket to a row or two.  In stricter isolation levels a merge could fail
+ * on a row another transaction merged, so the statement only adds.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+PG_FUNCTION_INFO_V1(salesperf_score_bucket);
+PG_FUNCTION_INFO_V1(salesperf_standing_tally_sync);
+
+/* Add netted counts, merging the touched buckets' free rows (READ COMMITTED). */
+static const char *const merge_sql =
+"WITH d AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::integer[]), pg_catalog.unnest($2::timestamptz[]),"
+"                      pg_catalog.unnest($3::numeric[]), pg_catalog.unnest($4::bigint[]))"
+"             AS d(board_id, period_start, bucket, participants)),"
+" free AS (SELECT t.ctid AS row_id FROM salesperf.standing_tally t"
+"            JOIN d ON d.board_id = t.board_id AND d.period_start = t.period_start AND d.bucket = t.bucket"
+"           FOR UPDATE OF t SKIP LOCKED),"
+" gone AS (DELETE FROM salesperf.standing_tally t"
+"           WHERE t.ctid = ANY (ARRAY(SELECT f.row_id FROM free f))"
+"          RETURNING t.board_id, t.period_start, t.bucket, t.participants)"
+"INSERT INTO salesperf.standing_tally (board_id, period_start, bucket, participants)"
+"SELECT x.board_id, x.period_start, x.bucket, pg_catalog.sum(x.participants)"
+"  FROM (SELECT * FROM d UNION ALL SELECT * FROM gone) x"
+" GROUP BY x.board_id, x.period_start, x.bucket "
+"HAVING pg_catalog.sum(x.participants) <> 0";
+
+/* Add netted counts only (REPEATABLE READ, SERIALIZABLE). */
+static const char *const add_sql =
+"INSERT INTO salesperf.standing_tally (board_id, period_start, bucket, participants)"
+"SELECT * FROM ROWS FROM (pg_catalog.unnest($1::integer[]), pg_catalog.unnest($2::timestamptz[]),"
+"                      pg_catalog.unnest($3::numeric[]), pg_catalog.unnest($4::bigint[]))";
+
+static SPIPlanPtr merge_plan = NULL;
+static SPIPlanPtr add_plan = NULL;
+
+/* 10^e as a numeric. */
+static Numeric
+power_of_ten(int e)
+{
+	char		text[32];
+
+	snprintf(text, sizeof(text), "1e%d", e);
+	return DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+											   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+}
+
+/*
+ * The exponent e of a positive finite numeric (10^e <= a < 10^(e+1)), read
+ * off its decimal text: exact, whatever the magnitude.
+ */
+static int
+decimal_exponent(Numeric a)
+{
+	char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(a)));
+	char	   *point = strchr(text, '.');
+	int			int_digits = point ? (int) (point - text) : (int) strlen(text);
+	int			e;
+
+	if (!(int_digits == 1 && text[0] == '0'))
+		e = int_digits - 1;
+	else
+	{
+		const char *p = point + 1;
+
+		e = -1;
+		while (*p == '0')
+		{
+			e--;
+			p++;
+		}
+	}
+	pfree(text);
+	return e;
+}
+
+/* The bucket of a score (see the header). */
+static Numeric
+bucket_of(Numeric score)
+{
+	Numeric		zero = int64_to_numeric(0);
+	int			sign;
+	Numeric		magnitude;
+	Numeric		cut;
+	int			e;
+
+	if (numeric_is_nan(score) || numeric_is_inf(score))
+		return DatumGetNumericCopy(NumericGetDatum(score));
+	sign = DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(score), NumericGetDatum(zero)));
+	if (sign == 0)
+		return zero;
+	magnitude = DatumGetNumeric(DirectFunctionCall1(numeric_abs, NumericGetDatum(score)));
+	e = decimal_exponent(magnitude);
+	cut = DatumGetNumeric(DirectFunctionCall2(numeric_trunc, NumericGetDatum(magnitude),
+											  Int32GetDatum(1 - e)));
+	if (sign > 0)
+		return cut;
+	/* Negative: minus the ceiling, so that the bucket stays at or below the score. */
+	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(cut), NumericGetDatum(magnitude))) != 0)
+		cut = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(cut),
+												  NumericGetDatum(power_of_ten(e - 1))));
+	return DatumGetNumeric(DirectFunctionCall1(numeric_uminus, NumericGetDatum(cut)));
+}
+
+Datum
+salesperf_score_bucket(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_NUMERIC(bucket_of(PG_GETARG_NUMERIC(0)));
+}
+
+/* One standing row's effect on one bucket. */
+typedef struct TallyEntry
+{
+	int32		board_id;
+	TimestampTz period_start;
+	Numeric		bucket;
+	int64		participants;
+} TallyEntry;
+
+typedef struct TallyEntries
+{
+	TallyEntry *items;
+	int			count;
+	int			capacity;
+} TallyEntries;
+
+static int
+compare_entries(const void *a, const void *b)
+{
+	const TallyEntry *x = (const TallyEntry *) a;
+	const TallyEntry *y = (const TallyEntry *) b;
+
+	if (x->board_id != y->board_id)
+		return x->board_id < y->board_id ? -1 : 1;
+	if (x->period_start != y->period_start)
+		return x->period_start < y->period_start ? -1 : 1;
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(x->bucket),
+											 NumericGetDatum(y->bucket)));
+}
+
+/* Adds +sign for each row of `rows` that is its own contributor's and has a score. */
+static void
+collect(TallyEntries *entries, Tuplestorestate *rows, Relation rel, int sign)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			board_att = SPI_fnumber(desc, "board_id");
+	int			period_att = SPI_fnumber(desc, "period_start");
+	int			participant_att = SPI_fnumber(desc, "participant_id");
+	int			contributor_att = SPI_fnumber(desc, "contributor_id");
+	int			score_att = SPI_fnumber(desc, "sort_score");
+	TupleTableSlot *slot;
+
+	if (rows == NULL)
+		return;
+	if (board_att <= 0 || period_att <= 0 || participant_att <= 0 || contributor_att <= 0 || score_att <= 0)
+		elog(ERROR, "salesperf: standing_tally_sync() must be a trigger on salesperf.standing");
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	tuplestore_rescan(rows);
+	while (tuplestore_gettupleslot(rows, true, false, slot))
+	{
+		bool		isnull;
+		Datum		score;
+		TallyEntry *entry;
+
+		if (DatumGetInt64(slot_getattr(slot, participant_att, &isnull)) !=
+			DatumGetInt64(slot_getattr(slot, contributor_att, &isnull)))
+			continue;
+		score = slot_getattr(slot, score_att, &isnull);
+		if (isnull)
+			continue;			/* a ratio over nothing ranks last, apart */
+		if (entries->count == entries->capacity)
+		{
+			entries->capacity = entries->capacity ? entries->capacity * 2 : 16;
+			entries->items = entries->items
+				? repalloc_huge(entries->items, sizeof(TallyEntry) * entries->capacity)
+				: palloc(sizeof(TallyEntry) * entries->capacity);
+		}
+		entry = &entries->items[entries->count++];
+		entry->board_id = DatumGetInt32(slot_getattr(slot, board_att, &isnull));
+		entry->period_start = DatumGetTimestampTz(slot_getattr(slot, period_att, &isnull));
+		entry->bucket = bucket_of(DatumGetNumeric(score));
+		entry->participants = sign;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+static SPIPlanPtr
+prepared(SPIPlanPtr *plan, const char *sql)
+{
+	if (*plan == NULL)
+	{
+		Oid			types[4] = {INT4ARRAYOID, TIMESTAMPTZARRAYOID, NUMERICARRAYOID, INT8ARRAYOID};
+		SPIPlanPtr	p = SPI_prepare(sql, 4, types);
+
+		if (p == NULL)
+			elog(ERROR, "salesperf: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "salesperf: SPI_keepplan failed");
+		*plan = p;
+	}
+	return *plan;
+}
+
+/* Writes the netted entries (sorted, nonzero) to the tally. */
+static void
+write_entries(TallyEntry *items, int count)
+{
+	Datum	   *boards = palloc(sizeof(Datum) * count);
+	Datum	   *periods = palloc(sizeof(Datum) * count);
+	Datum	   *buckets = palloc(sizeof(Datum) * count);
+	Datum	   *deltas = palloc(sizeof(Datum) * count);
+	Datum		args[4];
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	SPIPlanPtr	plan;
+	int			i;
+
+	for (i = 0; i < count; i++)
+	{
+		boards[i] = Int32GetDatum(items[i].board_id);
+		periods[i] = TimestampTzGetDatum(items[i].period_start);
+		buckets[i] = NumericGetDatum(items[i].bucket);
+		deltas[i] = Int64GetDatum(items[i].participants);
+	}
+	args[0] = PointerGetDatum(construct_array(boards, count, INT4OID, 4, true, TYPALIGN_INT));
+	get_typlenbyvalalign(TIMESTAMPTZOID, &typlen, &typbyval, &typalign);
+	args[1] = PointerGetDatum(construct_array(periods, count, TIMESTAMPTZOID, typlen, typbyval, typalign));
+	args[2] = PointerGetDatum(construct_array(buckets, count, NUMERICOID, -1, false, TYPALIGN_INT));
+	get_typlenbyvalalign(INT8OID, &typlen, &typbyval, &typalign);
+	args[3] = PointerGetDatum(construct_array(deltas, count, INT8OID, typlen, typbyval, typalign));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "salesperf: SPI_connect failed");
+	plan = XactIsoLevel == XACT_READ_COMMITTED
+		? prepared(&merge_plan, merge_sql)
+		: prepared(&add_plan, add_sql);
+	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "salesperf: could not write salesperf.standing_tally");
+	SPI_finish();
+}
+
+Datum
+salesperf_standing_tally_sync(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata;
+	TriggerEvent event;
+	TallyEntries entries = {NULL, 0, 0};
+	int			kept = 0;
+	int			i;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("salesperf_standing_tally_sync() must be called as a trigger")));
+	trigdata = (TriggerData *) fcinfo->context;
+	event = trigdata->tg_event;
+	if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_STATEMENT(event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("salesperf_standing_tally_sync() must be an AFTER ... FOR EACH STATEMENT trigger")));
+
+	if (TRIGGER_FIRED_BY_DELETE(event) || TRIGGER_FIRED_BY_UPDATE(event))
+		collect(&entries, trigdata->tg_oldtable, trigdata->tg_relation, -1);
+	if (TRIGGER_FIRED_BY_INSERT(event) || TRIGGER_FIRED_BY_UPDATE(event))
+		collect(&entries, trigdata->tg_newtable, trigdata->tg_relation, 1);
+	if (entries.count == 0)
+		return PointerGetDatum(NULL);
+
+	/* Net per (board, period, bucket); keep what does not cancel out. */
+	qsort(entries.items, entries.count, sizeof(TallyEntry), compare_entries);
+	for (i = 0; i < entries.count; i++)
+	{
+		if (kept > 0 && compare_entries(&entries.items[kept - 1], &entries.items[i]) == 0)
+			entries.items[kept - 1].participants += entries.items[i].participants;
+		else
+		{
+			if (kept > 0 && entries.items[kept - 1].participants == 0)
+				kept--;
+			entries.items[kept++] = entries.items[i];
+		}
+	}
+	if (kept > 0 && entries.items[kept - 1].participants == 0)
+		kept--;
+	if (kept > 0)
+		write_entries(entries.items, kept);
+	pfree(entries.items);
+	return PointerGetDatum(NULL);
+}
