@@ -47,11 +47,16 @@
 PG_FUNCTION_INFO_V1(salesperf_score_bucket);
 PG_FUNCTION_INFO_V1(salesperf_standing_tally_sync);
 
-/* Add netted counts, merging the touched buckets' free rows (READ COMMITTED). */
+/*
+ * Add netted counts, merging the touched buckets' free rows (READ
+ * COMMITTED).  A board being dropped takes its standings with it (ON DELETE
+ * CASCADE): their counts are not written back, its bands go with it too.
+ */
 static const char *const merge_sql =
 "WITH d AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($1::integer[]), pg_catalog.unnest($2::timestamptz[]),"
 "                      pg_catalog.unnest($3::numeric[]), pg_catalog.unnest($4::bigint[]))"
-"             AS d(board_id, period_start, bucket, participants)),"
+"             AS d(board_id, period_start, bucket, participants)"
+"           WHERE EXISTS (SELECT 1 FROM salesperf.leaderboard b WHERE b.board_id OPERATOR(pg_catalog.=) d.board_id)),"
 " free AS (SELECT t.ctid AS row_id FROM salesperf.standing_tally t"
 "            JOIN d ON d.board_id = t.board_id AND d.period_start = t.period_start AND d.bucket = t.bucket"
 "           FOR UPDATE OF t SKIP LOCKED),"
@@ -68,7 +73,9 @@ static const char *const merge_sql =
 static const char *const add_sql =
 "INSERT INTO salesperf.standing_tally (board_id, period_start, bucket, participants)"
 "SELECT * FROM ROWS FROM (pg_catalog.unnest($1::integer[]), pg_catalog.unnest($2::timestamptz[]),"
-"                      pg_catalog.unnest($3::numeric[]), pg_catalog.unnest($4::bigint[]))";
+"                      pg_catalog.unnest($3::numeric[]), pg_catalog.unnest($4::bigint[]))"
+"                AS d(board_id, period_start, bucket, participants)"
+" WHERE EXISTS (SELECT 1 FROM salesperf.leaderboard b WHERE b.board_id OPERATOR(pg_catalog.=) d.board_id)";
 
 static SPIPlanPtr merge_plan = NULL;
 static SPIPlanPtr add_plan = NULL;

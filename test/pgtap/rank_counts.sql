@@ -8,7 +8,7 @@
 -- after recompute().  The member count is checked again in the same
 -- session after each kind of org change and after a rolled-back one.
 BEGIN;
-SELECT plan(30);
+SELECT plan(32);
 
 SET LOCAL client_min_messages = warning;
 SELECT setseed(0.4242);
@@ -149,6 +149,11 @@ SELECT is((SELECT array_agg(rank ORDER BY r) FROM (SELECT r, (salesperf.leaderbo
 SELECT is((SELECT rank FROM salesperf.leaderboard_rank('conversion', 4, '2026-06-15 12:00-03')), 1::bigint,
           'a ratio board with no leads: nobody has a value, all rank together');
 SELECT is(pg_temp.rank_differences('2026-06-15 12:00-03'), 0::bigint, 'June: every rank equals the full ranking');
+
+-- ---- a board dropped takes its standings and bands along -------------------
+SELECT lives_ok($$DELETE FROM salesperf.leaderboard WHERE name = 'points week'$$,
+                'a board with standings can be dropped (its bands are not written back)');
+SELECT is(pg_temp.tally_differences(), 0::bigint, 'after it: the tally is a recount');
 
 SELECT * FROM finish();
 ROLLBACK;
