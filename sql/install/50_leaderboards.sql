@@ -480,6 +480,59 @@ $$;
 COMMENT ON FUNCTION salesperf.previous_rank(integer, timestamptz, bigint) IS
   'Internal: rank in the previous board period, NULL for a participant who recorded nothing that counts then.';
 
+-- previous_rank() of several reps of a rep board at once, for the arrows of
+-- a board's top: the previous period's score bands are read once, with
+-- the number of standings above each band, and each rep counts only
+-- inside its own band.  A rep with a score below zero or without a score
+-- then goes through previous_rank() (who recorded nothing then may rank
+-- above it).
+CREATE FUNCTION salesperf.previous_ranks(board_id integer, prev timestamptz, rep_ids bigint[])
+RETURNS TABLE (participant_id bigint, rank bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    IF prev IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH mine AS (
+        SELECT st.participant_id, st.sort_score, salesperf.score_bucket(st.sort_score) AS band
+          FROM pg_catalog.unnest(rep_ids) r(rep_id)
+          JOIN salesperf.standing st
+            ON st.board_id = previous_ranks.board_id AND st.period_start = prev
+           AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id),
+    bands AS (
+        SELECT t.bucket, pg_catalog.sum(t.participants) AS n
+          FROM salesperf.standing_tally t
+         WHERE t.board_id = previous_ranks.board_id AND t.period_start = prev
+           AND (SELECT pg_catalog.bool_and(m.sort_score >= 0) FROM mine m)
+         GROUP BY t.bucket),
+    above AS (
+        SELECT d.bucket,
+               COALESCE(pg_catalog.sum(d.n) OVER (ORDER BY d.bucket DESC
+                                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS n,
+               pg_catalog.lag(d.bucket) OVER (ORDER BY d.bucket DESC) AS next
+          FROM bands d)
+    SELECT m.participant_id,
+           (1 + a.n + (SELECT pg_catalog.count(*)
+                         FROM salesperf.standing st
+                        WHERE st.board_id = previous_ranks.board_id AND st.period_start = prev
+                          AND st.sort_score > m.sort_score
+                          AND st.sort_score < COALESCE(a.next, 'Infinity'::numeric)))::bigint
+      FROM mine m JOIN above a ON a.bucket = m.band
+     WHERE m.sort_score >= 0
+    UNION ALL
+    SELECT m.participant_id, salesperf.previous_rank(previous_ranks.board_id, prev, m.participant_id)
+      FROM mine m
+     WHERE NOT (m.sort_score >= 0) OR m.sort_score IS NULL
+        OR NOT (SELECT pg_catalog.bool_and(x.sort_score >= 0) FROM mine x);
+END
+$$;
+COMMENT ON FUNCTION salesperf.previous_ranks(integer, timestamptz, bigint[]) IS
+  'Internal: previous_rank() of several reps of a rep board, reading the previous period''s score bands once.';
+
 CREATE FUNCTION salesperf.leaderboard_top(board text, n integer DEFAULT 10,
                                           at timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (rank bigint, participant_id bigint, name text, score numeric,
@@ -523,7 +576,8 @@ BEGIN
                (p.rank - x.rank)::integer
           FROM (SELECT pg_catalog.rank() OVER (ORDER BY h.sort_score DESC NULLS LAST) AS rank, h.*
                   FROM head h) x
-          LEFT JOIN LATERAL (SELECT salesperf.previous_rank(b.board_id, prev, x.participant_id) AS rank) p ON true
+          LEFT JOIN salesperf.previous_ranks(b.board_id, prev, ARRAY(SELECT h.participant_id FROM head h)) p
+            ON p.participant_id = x.participant_id
          WHERE (SELECT pg_catalog.count(*) FROM head) = n
            AND (SELECT pg_catalog.bool_and(h.sort_score > 0) FROM head h)
          ORDER BY x.sort_score DESC NULLS LAST, x.reached_at, x.participant_id;

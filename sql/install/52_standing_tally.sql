@@ -40,8 +40,10 @@ CREATE TRIGGER standing_tally_delete AFTER DELETE ON salesperf.standing
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION salesperf.standing_tally_sync();
 
--- How many standings of the board period, own contributor's, score above
--- `mine` (NULL: how many have a score at all).  The bands above mine's are
+-- How many standings of a rep board period score above `mine` (NULL: how
+-- many have a score at all).  Rep boards only: there every standing is its
+-- own contributor's, so the count inside the band reads standing_rank_idx
+-- alone.  The bands above mine's are
 -- summed; inside mine's band -- below the next band that holds anyone --
 -- the standings are counted one by one in standing_rank_idx.
 CREATE FUNCTION salesperf.standings_above(board_id integer, ps timestamptz, mine numeric)
@@ -67,13 +69,12 @@ BEGIN
     SELECT pg_catalog.count(*) INTO inside
       FROM salesperf.standing st
      WHERE st.board_id = standings_above.board_id AND st.period_start = ps
-       AND st.sort_score > mine AND (next IS NULL OR st.sort_score < next)
-       AND st.participant_id = st.contributor_id;
+       AND st.sort_score > mine AND st.sort_score < COALESCE(next, 'Infinity'::numeric);
     RETURN above + inside;
 END
 $$;
 COMMENT ON FUNCTION salesperf.standings_above(integer, timestamptz, numeric) IS
-  'Internal: how many standings of a board period (own contributor''s) score above a sort score, from salesperf.standing_tally; with NULL, how many have a score.';
+  'Internal: how many standings of a rep board period score above a sort score, from salesperf.standing_tally; with NULL, how many have a score.';
 
 -- Every standing counted once in its band: what the triggers maintain.
 INSERT INTO salesperf.standing_tally (board_id, period_start, bucket, participants)

@@ -139,8 +139,10 @@ CREATE TRIGGER standing_tally_delete AFTER DELETE ON salesperf.standing
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION salesperf.standing_tally_sync();
 
--- How many standings of the board period, own contributor's, score above
--- `mine` (NULL: how many have a score at all).  The bands above mine's are
+-- How many standings of a rep board period score above `mine` (NULL: how
+-- many have a score at all).  Rep boards only: there every standing is its
+-- own contributor's, so the count inside the band reads standing_rank_idx
+-- alone.  The bands above mine's are
 -- summed; inside mine's band -- below the next band that holds anyone --
 -- the standings are counted one by one in standing_rank_idx.
 CREATE FUNCTION salesperf.standings_above(board_id integer, ps timestamptz, mine numeric)
@@ -166,13 +168,12 @@ BEGIN
     SELECT pg_catalog.count(*) INTO inside
       FROM salesperf.standing st
      WHERE st.board_id = standings_above.board_id AND st.period_start = ps
-       AND st.sort_score > mine AND (next IS NULL OR st.sort_score < next)
-       AND st.participant_id = st.contributor_id;
+       AND st.sort_score > mine AND st.sort_score < COALESCE(next, 'Infinity'::numeric);
     RETURN above + inside;
 END
 $$;
 COMMENT ON FUNCTION salesperf.standings_above(integer, timestamptz, numeric) IS
-  'Internal: how many standings of a board period (own contributor''s) score above a sort score, from salesperf.standing_tally; with NULL, how many have a score.';
+  'Internal: how many standings of a rep board period score above a sort score, from salesperf.standing_tally; with NULL, how many have a score.';
 
 -- Every standing counted once in its band: what the triggers maintain.
 INSERT INTO salesperf.standing_tally (board_id, period_start, bucket, participants)
@@ -314,6 +315,50 @@ BEGIN
         RETURN NULL;
     END IF;
     RETURN (SELECT r.rank FROM salesperf.rank_in(previous_rank.board_id, prev, previous_rank.participant_id, true) r);
+END
+$$;
+CREATE OR REPLACE FUNCTION salesperf.previous_ranks(board_id integer, prev timestamptz, rep_ids bigint[])
+RETURNS TABLE (participant_id bigint, rank bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    IF prev IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH mine AS (
+        SELECT st.participant_id, st.sort_score, salesperf.score_bucket(st.sort_score) AS band
+          FROM pg_catalog.unnest(rep_ids) r(rep_id)
+          JOIN salesperf.standing st
+            ON st.board_id = previous_ranks.board_id AND st.period_start = prev
+           AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id),
+    bands AS (
+        SELECT t.bucket, pg_catalog.sum(t.participants) AS n
+          FROM salesperf.standing_tally t
+         WHERE t.board_id = previous_ranks.board_id AND t.period_start = prev
+           AND (SELECT pg_catalog.bool_and(m.sort_score >= 0) FROM mine m)
+         GROUP BY t.bucket),
+    above AS (
+        SELECT d.bucket,
+               COALESCE(pg_catalog.sum(d.n) OVER (ORDER BY d.bucket DESC
+                                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS n,
+               pg_catalog.lag(d.bucket) OVER (ORDER BY d.bucket DESC) AS next
+          FROM bands d)
+    SELECT m.participant_id,
+           (1 + a.n + (SELECT pg_catalog.count(*)
+                         FROM salesperf.standing st
+                        WHERE st.board_id = previous_ranks.board_id AND st.period_start = prev
+                          AND st.sort_score > m.sort_score
+                          AND st.sort_score < COALESCE(a.next, 'Infinity'::numeric)))::bigint
+      FROM mine m JOIN above a ON a.bucket = m.band
+     WHERE m.sort_score >= 0
+    UNION ALL
+    SELECT m.participant_id, salesperf.previous_rank(previous_ranks.board_id, prev, m.participant_id)
+      FROM mine m
+     WHERE NOT (m.sort_score >= 0) OR m.sort_score IS NULL
+        OR NOT (SELECT pg_catalog.bool_and(x.sort_score >= 0) FROM mine x);
 END
 $$;
 CREATE OR REPLACE FUNCTION salesperf.rank_in(board_id integer, ps timestamptz, participant_id bigint,
@@ -509,7 +554,8 @@ BEGIN
                (p.rank - x.rank)::integer
           FROM (SELECT pg_catalog.rank() OVER (ORDER BY h.sort_score DESC NULLS LAST) AS rank, h.*
                   FROM head h) x
-          LEFT JOIN LATERAL (SELECT salesperf.previous_rank(b.board_id, prev, x.participant_id) AS rank) p ON true
+          LEFT JOIN salesperf.previous_ranks(b.board_id, prev, ARRAY(SELECT h.participant_id FROM head h)) p
+            ON p.participant_id = x.participant_id
          WHERE (SELECT pg_catalog.count(*) FROM head) = n
            AND (SELECT pg_catalog.bool_and(h.sort_score > 0) FROM head h)
          ORDER BY x.sort_score DESC NULLS LAST, x.reached_at, x.participant_id;
@@ -541,7 +587,7 @@ DECLARE
     -- the read API over them and what that API calls.
     rep_functions constant text[] := ARRAY[
         'leaderboard_top', 'leaderboard_rank', 'board', 'board_standings', 'board_candidates',
-        'rank_in', 'previous_rank', 'standings_above', 'score_bucket',
+        'rank_in', 'previous_rank', 'previous_ranks', 'standings_above', 'score_bucket',
         'board_members', 'board_members_now', 'board_unassigned', 'display_score', 'calendar_start', 'calendar_end',
         'period_start', 'period_end', 'period_range', 'local_day', 'local_day_start',
         'achievement_board_at', 'contest_standings',

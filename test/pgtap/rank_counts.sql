@@ -8,7 +8,7 @@
 -- after recompute().  The member count is checked again in the same
 -- session after each kind of org change and after a rolled-back one.
 BEGIN;
-SELECT plan(32);
+SELECT plan(34);
 
 SET LOCAL client_min_messages = warning;
 SELECT setseed(0.4242);
@@ -107,6 +107,14 @@ DELETE FROM salesperf.activity WHERE activity_id % 13 = 0;
 SELECT is(pg_temp.tally_differences(), 0::bigint, 'after one-row writes, updates and deletes: the tally is a recount');
 SELECT is(pg_temp.rank_differences('2026-03-20 12:00-03'), 0::bigint, 'after them: every rank equals the full ranking');
 SELECT is(pg_temp.rank_differences('2026-04-05 12:00-03'), 0::bigint, 'the next month and week too');
+
+-- previous ranks of a board's top, read from the previous period's bands
+SELECT is((SELECT count(*) FROM salesperf.leaderboard_top('points', 8, '2026-04-05 12:00-03') t
+            WHERE t.previous_rank IS DISTINCT FROM salesperf.previous_rank(
+                      (SELECT board_id FROM salesperf.leaderboard WHERE name = 'points'), '2026-03-01 00:00-03', t.participant_id)),
+          0::bigint, 'April''s top 8: previous ranks equal previous_rank() one by one');
+SELECT is((SELECT count(*) FROM salesperf.leaderboard_top('points', 8, '2026-04-05 12:00-03') t
+            WHERE t.previous_rank IS NOT NULL), 8::bigint, 'and all eight ranked in March');
 
 -- ---- org changes, read in this same session ------------------------------
 UPDATE salesperf.rep SET active = false WHERE rep_id IN (3, 50, 115);

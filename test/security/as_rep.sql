@@ -120,8 +120,8 @@ SELECT is((SELECT pg_catalog.array_agg(p.proname::text ORDER BY p.proname)
              FROM pg_catalog.pg_proc p
             WHERE p.pronamespace = 'salesperf'::regnamespace AND p.prosecdef
               AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE')),
-          '{achievement_board_at,commission_team_value,contest_standings,unit_target}'::text[],
-          'the SECURITY DEFINER functions a rep may call are the achievement board, contest standings and the two team aggregates of a commission statement');
+          '{achievement_board_at,board_unassigned,commission_team_value,contest_standings,unit_target}'::text[],
+          'the SECURITY DEFINER functions a rep may call are the achievement board, contest standings, a board''s participant count and the two team aggregates of a commission statement');
 
 -- No admin function.
 SELECT throws_ok($$SELECT salesperf.create_leaderboard('rep_board', 'points')$$, '42501', NULL,
