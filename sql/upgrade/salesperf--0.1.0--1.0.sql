@@ -317,6 +317,9 @@ BEGIN
     RETURN (SELECT r.rank FROM salesperf.rank_in(previous_rank.board_id, prev, previous_rank.participant_id, true) r);
 END
 $$;
+COMMENT ON FUNCTION salesperf.previous_rank(integer, timestamptz, bigint) IS
+  'Internal: rank in the previous board period, NULL for a participant who recorded nothing that counts then.';
+
 CREATE OR REPLACE FUNCTION salesperf.previous_ranks(board_id integer, prev timestamptz, rep_ids bigint[])
 RETURNS TABLE (participant_id bigint, rank bigint)
 LANGUAGE plpgsql STABLE
@@ -361,6 +364,9 @@ BEGIN
         OR NOT (SELECT pg_catalog.bool_and(x.sort_score >= 0) FROM mine x);
 END
 $$;
+COMMENT ON FUNCTION salesperf.previous_ranks(integer, timestamptz, bigint[]) IS
+  'Internal: previous_rank() of several reps of a rep board, reading the previous period''s score bands once.';
+
 CREATE OR REPLACE FUNCTION salesperf.rank_in(board_id integer, ps timestamptz, participant_id bigint,
                                   history boolean DEFAULT false)
 RETURNS TABLE (rank bigint)
@@ -422,6 +428,9 @@ BEGIN
      WHERE c.participant_id = rank_in.participant_id;
 END
 $$;
+COMMENT ON FUNCTION salesperf.rank_in(integer, timestamptz, bigint, boolean) IS
+  'Internal: rank of one participant in a board period among today''s active reps, or among everyone who took part then (history); no row if not a participant.';
+
 CREATE OR REPLACE FUNCTION salesperf.leaderboard_rank(board text, participant_id bigint,
                                            at timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (rank bigint, score numeric, participants bigint)
@@ -511,6 +520,9 @@ BEGIN
      WHERE c.participant_id = leaderboard_rank.participant_id;
 END
 $$;
+COMMENT ON FUNCTION salesperf.leaderboard_rank(text, bigint, timestamptz) IS
+  'Rank, score and number of participants of one rep (or unit) on a board for the period containing `at` ("rank 57 of 60"). No row if not a participant.';
+
 CREATE OR REPLACE FUNCTION salesperf.leaderboard_top(board text, n integer DEFAULT 10,
                                           at timestamptz DEFAULT pg_catalog.now())
 RETURNS TABLE (rank bigint, participant_id bigint, name text, score numeric,
@@ -573,6 +585,9 @@ BEGIN
      LIMIT n;
 END
 $$;
+COMMENT ON FUNCTION salesperf.leaderboard_top(text, integer, timestamptz) IS
+  'Top n of a board for the period containing `at`: competition rank, score (money at the currency scale), rank at the end of the previous period (NULL if the participant recorded nothing then) and movement (positive = climbed). Unit boards roll up by today''s org chart.';
+
 
 -- sql/install/90_access.sql: the new objects in their levels
 CREATE OR REPLACE FUNCTION salesperf.access_privileges(level text)
@@ -734,6 +749,9 @@ BEGIN
      WHERE tbl.lvl = ANY (levels) AND tbl.privs LIKE '%INSERT%';
 END
 $$;
+COMMENT ON FUNCTION salesperf.access_privileges(text) IS
+  'Internal: the privileges an access level consists of (what salesperf.grant_access() grants), as (privileges, object type, object) rows.';
+
 -- board_unassigned() finds participants through counters, which a rep
 -- login's row-level security cuts down to its own rows: it returns only a
 -- count of a public board's participants, whoever asks.
