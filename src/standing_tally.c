@@ -20,12 +20,13 @@
  * on salesperf.standing, so every path that writes standings (the one-row
  * path, the bulk merge, rederive, refresh, recompute) keeps it exact.  A
  * statement nets its rows per bucket first; a row moving within its bucket
- * (most single activities) writes nothing.  Rows are only ever added:
- * concurrent writers never wait on one another's tally rows.  In READ
- * COMMITTED, the rows of the buckets a statement touches that no other
- * transaction holds (SKIP LOCKED) are merged into its own, which keeps a
- * bucket to a row or two.  In stricter isolation levels a merge could fail
- * on a row another transaction merged, so the statement only adds.
+ * (most single activities on larger scores) writes nothing.  Rows are
+ * only ever added: concurrent writers never wait on one another's tally
+ * rows.  Now and then (one tally write in MERGE_EVERY per backend, READ
+ * COMMITTED only) the rows of the buckets a statement touches that no
+ * other transaction holds (SKIP LOCKED) are merged into one, which keeps a
+ * busy bucket to a few rows.  In stricter isolation levels a merge could
+ * fail on a row another transaction merged, so the statement only adds.
  */
 #include "postgres.h"
 
@@ -57,9 +58,12 @@ static const char *const merge_sql =
 "                      pg_catalog.unnest($3::numeric[]), pg_catalog.unnest($4::bigint[]))"
 "             AS d(board_id, period_start, bucket, participants)"
 "           WHERE EXISTS (SELECT 1 FROM salesperf.leaderboard b WHERE b.board_id OPERATOR(pg_catalog.=) d.board_id)),"
-" free AS (SELECT t.ctid AS row_id FROM salesperf.standing_tally t"
-"            JOIN d ON d.board_id = t.board_id AND d.period_start = t.period_start AND d.bucket = t.bucket"
-"           FOR UPDATE OF t SKIP LOCKED),"
+" free AS (SELECT f.row_id FROM d CROSS JOIN LATERAL ("
+"            SELECT t.ctid AS row_id FROM salesperf.standing_tally t"
+"             WHERE t.board_id OPERATOR(pg_catalog.=) d.board_id"
+"               AND t.period_start OPERATOR(pg_catalog.=) d.period_start"
+"               AND t.bucket OPERATOR(pg_catalog.=) d.bucket"
+"               FOR UPDATE OF t SKIP LOCKED) f),"
 " gone AS (DELETE FROM salesperf.standing_tally t"
 "           WHERE t.ctid = ANY (ARRAY(SELECT f.row_id FROM free f))"
 "          RETURNING t.board_id, t.period_start, t.bucket, t.participants)"
@@ -76,6 +80,14 @@ static const char *const add_sql =
 "                      pg_catalog.unnest($3::numeric[]), pg_catalog.unnest($4::bigint[]))"
 "                AS d(board_id, period_start, bucket, participants)"
 " WHERE EXISTS (SELECT 1 FROM salesperf.leaderboard b WHERE b.board_id OPERATOR(pg_catalog.=) d.board_id)";
+
+/*
+ * Merging costs a locking probe and a delete per band; adding is one insert.
+ * A backend merges on one tally write in MERGE_EVERY: a band busy enough
+ * to grow rows is merged often, and a read sums a few rows more at most.
+ */
+#define MERGE_EVERY 8
+static int	statements_since_merge = 0;
 
 static SPIPlanPtr merge_plan = NULL;
 static SPIPlanPtr add_plan = NULL;
@@ -278,9 +290,12 @@ write_entries(TallyEntry *items, int count)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "salesperf: SPI_connect failed");
-	plan = XactIsoLevel == XACT_READ_COMMITTED
+	/* One statement in MERGE_EVERY that adds merges too; the others only add. */
+	plan = XactIsoLevel == XACT_READ_COMMITTED && ++statements_since_merge >= MERGE_EVERY
 		? prepared(&merge_plan, merge_sql)
 		: prepared(&add_plan, add_sql);
+	if (plan == merge_plan)
+		statements_since_merge = 0;
 	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "salesperf: could not write salesperf.standing_tally");
 	SPI_finish();
