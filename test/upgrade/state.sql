@@ -55,8 +55,17 @@ SELECT pg_catalog.format($q$SELECT l FROM (SELECT 0 AS k, %L AS l
    AND c.relkind IN ('r', 'p')
    -- transaction ids of org changes: each database has its own
    AND c.oid <> 'salesperf.org_change'::pg_catalog.regclass
+   -- rows added and merged as writes come: its sums are printed below
+   AND c.oid <> 'salesperf.standing_tally'::pg_catalog.regclass
  ORDER BY c.oid::pg_catalog.regclass::text
 \gexec
+
+\echo '## table salesperf.standing_tally, each band summed'
+SELECT t.board_id || ' | ' || t.period_start || ' | ' || t.bucket || ' | ' || pg_catalog.sum(t.participants)
+  FROM salesperf.standing_tally t
+ GROUP BY t.board_id, t.period_start, t.bucket
+HAVING pg_catalog.sum(t.participants) <> 0
+ ORDER BY t.board_id, t.period_start, t.bucket;
 
 \echo '## sequences'
 SELECT pg_catalog.format('%I.%I', s.schemaname, s.sequencename) || ' | ' || coalesce(s.last_value::text, '<unused>')
