@@ -97,6 +97,14 @@ SELECT 'totals ' || count(*) FROM (
 SELECT 'orphans ' || count(*) FROM salesperf.activity a
  WHERE NOT EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = a.rep_id);
 SELECT 'activities ' || count(*) FROM salesperf.activity;
+-- the score bands as the concurrent writers left them, against a recount
+SELECT 'tally ' || count(*)
+  FROM (SELECT board_id, period_start, bucket, sum(participants) AS n FROM salesperf.standing_tally
+         GROUP BY 1, 2, 3 HAVING sum(participants) <> 0) t
+  FULL JOIN (SELECT board_id, period_start, salesperf.score_bucket(sort_score) AS bucket, count(*) AS n
+               FROM salesperf.standing WHERE participant_id = contributor_id AND sort_score IS NOT NULL
+              GROUP BY 1, 2, 3) s USING (board_id, period_start, bucket)
+ WHERE t.n IS DISTINCT FROM s.n;
 SELECT salesperf.recompute();
 SELECT 'award ' || count(*) FROM (
     (SELECT * FROM m_award EXCEPT ALL SELECT * FROM salesperf.capped_award)
@@ -117,8 +125,9 @@ SQL
 # report_value REPORT KEY: the number after KEY in a derived_report output.
 report_value() { printf '%s\n' "$1" | sed -n "s/^$2 //p"; }
 
-# check_derived REPORT: fail unless the counters add up to the ledger and
-# every derived table equals recompute().
+# check_derived REPORT: fail unless the counters add up to the ledger, the
+# score bands add up to the standings, and every derived table equals
+# recompute().
 check_derived() {
   local t
   [ "$(report_value "$1" totals)" = 0 ] ||
@@ -127,6 +136,8 @@ check_derived() {
     [ "$(report_value "$1" $t)" = 0 ] ||
       fail "$(report_value "$1" $t) rows of the maintained $t table differ from recompute()"
   done
+  [ "$(report_value "$1" tally)" = 0 ] ||
+    fail "$(report_value "$1" tally) score bands of the maintained tally differ from a recount of the standings"
 }
 
 # pgbench_field FILE PATTERN: the number after "PATTERN: " in pgbench output.

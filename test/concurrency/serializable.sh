@@ -89,6 +89,9 @@ for t in award counter standing; do
   [ "$(report_value "$report" $t)" = 0 ] ||
     problems+=("$(report_value "$report" $t) rows of the maintained $t table differ from recompute()")
 done
+# Serializable writers only add to the score bands (no merge): the sums must hold.
+[ "$(report_value "$report" tally)" = 0 ] ||
+  problems+=("$(report_value "$report" tally) score bands differ from a recount of the standings")
 [ "$over_cap" = 0 ] || problems+=("$over_cap (rep, day, rule) awards exceed the daily cap")
 [ ${#problems[@]} -eq 0 ] || fail "$(printf '%s; ' "${problems[@]}")"
 echo "$name: ok: $clients clients, ${seconds}s, $done_tx transactions committed (${retried:-0} after retries), $failed failed after 10 tries (${serialization:-0} serialization, ${deadlock:-0} deadlock), $(report_value "$report" activities) activities; totals per rep and kind match the ledger, derived state equals recompute()"
