@@ -33,6 +33,8 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "kept_plan.h"
+
 PG_FUNCTION_INFO_V1(salesperf_board_members);
 
 /*
@@ -80,21 +82,6 @@ static HTAB *members_cache = NULL;
 static SPIPlanPtr unseen_change_plan = NULL;
 static SPIPlanPtr count_plan = NULL;
 
-static SPIPlanPtr
-prepared(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types)
-{
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, types);
-
-		if (p == NULL)
-			elog(ERROR, "salesperf: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(p) != 0)
-			elog(ERROR, "salesperf: SPI_keepplan failed");
-		*plan = p;
-	}
-	return *plan;
-}
 
 static void
 reset_cache(void)
@@ -189,7 +176,7 @@ salesperf_board_members(PG_FUNCTION_ARGS)
 
 		args[0] = entry->taken_xmin;
 		args[1] = entry->taken_in;
-		if (SPI_execute_plan(prepared(&unseen_change_plan, unseen_change_sql, 2, types),
+		if (SPI_execute_plan(salesperf_kept_plan(&unseen_change_plan, unseen_change_sql, 2, types),
 							 args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "salesperf: could not check the board member count");
 		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
@@ -209,7 +196,7 @@ salesperf_board_members(PG_FUNCTION_ARGS)
 
 		args[0] = Int32GetDatum(key.board_id);
 		args[1] = TimestampTzGetDatum(key.period_start);
-		if (SPI_execute_plan(prepared(&count_plan, count_sql, 2, types),
+		if (SPI_execute_plan(salesperf_kept_plan(&count_plan, count_sql, 2, types),
 							 args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "salesperf: could not count the board members");
 		row = SPI_tuptable->vals[0];

@@ -45,6 +45,8 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "kept_plan.h"
+
 PG_FUNCTION_INFO_V1(salesperf_score_bucket);
 PG_FUNCTION_INFO_V1(salesperf_standing_tally_sync);
 
@@ -242,22 +244,8 @@ collect(TallyEntries *entries, Tuplestorestate *rows, Relation rel, int sign)
 	ExecDropSingleTupleTableSlot(slot);
 }
 
-static SPIPlanPtr
-prepared(SPIPlanPtr *plan, const char *sql)
-{
-	if (*plan == NULL)
-	{
-		Oid			types[4] = {INT4ARRAYOID, TIMESTAMPTZARRAYOID, NUMERICARRAYOID, INT8ARRAYOID};
-		SPIPlanPtr	p = SPI_prepare(sql, 4, types);
-
-		if (p == NULL)
-			elog(ERROR, "salesperf: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(p) != 0)
-			elog(ERROR, "salesperf: SPI_keepplan failed");
-		*plan = p;
-	}
-	return *plan;
-}
+/* The parameters of both statements: the netted entries as four arrays. */
+static Oid	entry_types[4] = {INT4ARRAYOID, TIMESTAMPTZARRAYOID, NUMERICARRAYOID, INT8ARRAYOID};
 
 /* Writes the netted entries (sorted, nonzero) to the tally. */
 static void
@@ -292,8 +280,8 @@ write_entries(TallyEntry *items, int count)
 		elog(ERROR, "salesperf: SPI_connect failed");
 	/* One statement in MERGE_EVERY that adds merges too; the others only add. */
 	plan = XactIsoLevel == XACT_READ_COMMITTED && ++statements_since_merge >= MERGE_EVERY
-		? prepared(&merge_plan, merge_sql)
-		: prepared(&add_plan, add_sql);
+		? salesperf_kept_plan(&merge_plan, merge_sql, 4, entry_types)
+		: salesperf_kept_plan(&add_plan, add_sql, 4, entry_types);
 	if (plan == merge_plan)
 		statements_since_merge = 0;
 	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)

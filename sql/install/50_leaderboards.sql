@@ -682,6 +682,8 @@ DECLARE
     shown    numeric;          -- score
     everyone bigint;
     above    bigint;
+    inactive_above bigint;
+    inactive_all   bigint;
 BEGIN
     IF participant_id IS NULL OR at IS NULL THEN
         RAISE EXCEPTION 'leaderboard_rank() needs a participant_id and a moment' USING ERRCODE = '22004';
@@ -724,27 +726,25 @@ BEGIN
         END IF;
         everyone := salesperf.board_members(b.board_id, ps)
                     + CASE WHEN b.unit_scope IS NULL THEN salesperf.board_unassigned(b.board_id, ps) ELSE 0 END;
+        -- Inactive reps' standings (few: rep_inactive_idx): those above,
+        -- and all of them.
+        SELECT pg_catalog.count(*) FILTER (WHERE st.sort_score IS NOT NULL
+                                             AND (mine IS NULL OR st.sort_score > mine)),
+               pg_catalog.count(*)
+          INTO inactive_above, inactive_all
+          FROM salesperf.rep r
+          JOIN salesperf.standing st
+            ON st.board_id = b.board_id AND st.period_start = ps
+           AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id
+         WHERE NOT r.active;
         -- Standings with a score above (all with a score when mine has
         -- none), less inactive reps'.
-        above := salesperf.standings_above(b.board_id, ps, mine)
-                 - (SELECT pg_catalog.count(*)
-                      FROM salesperf.rep r
-                      JOIN salesperf.standing st
-                        ON st.board_id = b.board_id AND st.period_start = ps
-                       AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id
-                     WHERE NOT r.active AND st.sort_score IS NOT NULL
-                       AND (mine IS NULL OR st.sort_score > mine));
+        above := salesperf.standings_above(b.board_id, ps, mine) - inactive_above;
         IF mine < 0 AND k.den_measure IS NULL THEN
             -- Below zero (a lower-is-better board): every participant
             -- who recorded nothing scores 0 and ranks above.
             above := above + everyone
-                     - (salesperf.standings_above(b.board_id, ps, NULL)
-                        - (SELECT pg_catalog.count(*)
-                             FROM salesperf.rep r
-                             JOIN salesperf.standing st
-                               ON st.board_id = b.board_id AND st.period_start = ps
-                              AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id
-                            WHERE NOT r.active));
+                     - (salesperf.standings_above(b.board_id, ps, NULL) - inactive_all);
         END IF;
         RETURN QUERY SELECT 1 + above, salesperf.display_score(shown, b.metric), everyone;
         RETURN;
