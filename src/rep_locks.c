@@ -10,6 +10,15 @@
  * update salesperf.rep can take these locks; a DELETE of the rep waits for
  * them, so no activity outlives its rep.  An id that is not a rep is an
  * error (42704).  One cached query per call: this runs on every write.
+ *
+ * A SERIALIZABLE writer's snapshot is older than the lock, and a READ
+ * COMMITTED writer that held it before is invisible to serializable
+ * conflict detection: the unit an activity counts for and the overlap
+ * check of memberships would then read memberships that are no longer
+ * there.  So under SERIALIZABLE the locked reps' memberships are read
+ * twice, as the transaction sees them and as they are now, and any
+ * difference ends the transaction with 40001, as a concurrent update of a
+ * row does.
  */
 #include "postgres.h"
 
@@ -17,14 +26,70 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "storage/itemptr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 
+#include "kept_plan.h"
 #include "rep_locks.h"
 
 PG_FUNCTION_INFO_V1(salesperf_lock_reps);
 
 static SPIPlanPtr lock_plan = NULL;
+static SPIPlanPtr memberships_plan = NULL;
+
+static const char *const memberships_sql =
+"SELECT m.rep_id, m.ctid FROM salesperf.membership m"
+" WHERE m.rep_id OPERATOR(pg_catalog.=) ANY ($1)"
+" ORDER BY m.ctid";
+
+/* The (rep, row version) pairs of the reps' memberships seen by snapshot. */
+static SPITupleTable *
+memberships_seen(Datum reps, Snapshot snapshot, uint64 *count)
+{
+	Oid			argtype = INT8ARRAYOID;
+	SPITupleTable *seen;
+
+	if (SPI_execute_snapshot(salesperf_kept_plan(&memberships_plan, memberships_sql, 1, &argtype),
+							 &reps, NULL, snapshot, InvalidSnapshot, false, false, 0)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "salesperf: could not read memberships");
+	seen = SPI_tuptable;
+	*count = SPI_processed;
+	return seen;
+}
+
+/*
+ * Under SERIALIZABLE: 40001 unless the reps' memberships this transaction
+ * sees are the ones committed now (see the header comment).  Runs inside
+ * the caller's SPI connection, with the reps locked.
+ */
+static void
+check_memberships_unchanged(Datum reps)
+{
+	uint64		seen_count;
+	uint64		now_count;
+	SPITupleTable *seen = memberships_seen(reps, GetTransactionSnapshot(), &seen_count);
+	SPITupleTable *now = memberships_seen(reps, GetLatestSnapshot(), &now_count);
+
+	for (uint64 i = 0; i < Max(seen_count, now_count); i++)
+	{
+		bool		isnull;
+		SPITupleTable *side = i < seen_count ? seen : now;
+
+		if (i < seen_count && i < now_count &&
+			ItemPointerEquals((ItemPointer) DatumGetPointer(SPI_getbinval(seen->vals[i], seen->tupdesc, 2, &isnull)),
+							  (ItemPointer) DatumGetPointer(SPI_getbinval(now->vals[i], now->tupdesc, 2, &isnull))))
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent change of the memberships of rep " INT64_FORMAT,
+						DatumGetInt64(SPI_getbinval(side->vals[i], side->tupdesc, 1, &isnull))),
+				 errdetail("Another transaction committed a change of the rep's memberships after this transaction took its snapshot."),
+				 errhint("The transaction might succeed if retried.")));
+	}
+}
 
 static int
 compare_int64(const void *a, const void *b)
@@ -105,6 +170,8 @@ salesperf_lock_rep_ids(const int64 *wanted, int distinct)
 					 errhint("Add the rep to salesperf.rep first.")));
 		}
 	}
+	if (IsolationIsSerializable())
+		check_memberships_unchanged(arg);
 	SPI_finish();
 }
 

@@ -19,7 +19,12 @@
 #                    recompute() (see below);
 #   pgbench_field FILE LABEL
 #                    a number from pgbench's summary;
-#   background_pids  processes to end on exit (append yours).
+#   background_pids  processes to end on exit (append yours);
+#   session_a_start [errors_allowed], a SQL
+#                    a second session that stays open: a runs SQL in it and
+#                    waits until it is done (the session's output is in
+#                    $work/a.out); an ERROR fails the test unless the
+#                    session was started with errors_allowed.
 # shellcheck shell=bash
 
 : "${name:?set name before sourcing common.bash}"
@@ -142,3 +147,31 @@ check_derived() {
 
 # pgbench_field FILE PATTERN: the number after "PATTERN: " in pgbench output.
 pgbench_field() { sed -n "s/^$2: \([0-9]*\).*/\1/p" "$1" | head -1; }
+
+# session_a_start [errors_allowed]: open session A (see the header).
+session_a_errors_allowed=
+session_a_steps=0
+session_a_start() {
+  session_a_errors_allowed=${1:-}
+  mkfifo "$work/a.in"
+  if [ -n "$session_a_errors_allowed" ]; then
+    psql -X -q -At -v VERBOSITY=sqlstate -d "$db" <"$work/a.in" >"$work/a.out" 2>&1 &
+  else
+    psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" <"$work/a.in" >"$work/a.out" 2>&1 &
+  fi
+  background_pids+=("$!")
+  exec 3>"$work/a.in"
+}
+a() {
+  session_a_steps=$((session_a_steps + 1))
+  printf '%s\nSELECT %s;\n' "$1" "'step $session_a_steps done'" >&3
+  for _ in $(seq 1 600); do
+    grep -q "^step $session_a_steps done\$" "$work/a.out" && return 0
+    if [ -z "$session_a_errors_allowed" ] && grep -q 'ERROR' "$work/a.out"; then
+      cat "$work/a.out" >&2; fail "session A failed"
+    fi
+    sleep 0.1
+  done
+  cat "$work/a.out" >&2
+  fail "session A did not finish step $session_a_steps"
+}
