@@ -84,6 +84,26 @@ static const char *const add_sql =
 " WHERE EXISTS (SELECT 1 FROM salesperf.leaderboard b WHERE b.board_id OPERATOR(pg_catalog.=) d.board_id)";
 
 /*
+ * The transaction changed the standings of a period that had ended by the
+ * clock: note it in salesperf.org_change, which kept final ranks are
+ * checked against (previous_ranks.c).  A board being dropped is noted by
+ * its own trigger.
+ */
+static const char *const ended_sql =
+"INSERT INTO salesperf.org_change (txid)"
+" SELECT pg_catalog.pg_current_xact_id()"
+"  WHERE EXISTS (SELECT 1"
+"                  FROM ROWS FROM (pg_catalog.unnest($1::integer[]), pg_catalog.unnest($2::timestamptz[]))"
+"                       AS p(board_id, period_start)"
+"                  JOIN salesperf.leaderboard b ON b.board_id OPERATOR(pg_catalog.=) p.board_id"
+"                 CROSS JOIN salesperf.settings s"
+"                 WHERE CASE WHEN pg_catalog.isfinite(p.period_start)"  /* 'all' never ends */
+"                            THEN salesperf.calendar_end(p.period_start, b.period, s.time_zone, s.week_start,"
+"                                                        s.fiscal_year_start_month, s.calendar)"
+"                                 OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp() END)"
+" ON CONFLICT DO NOTHING";
+
+/*
  * Merging costs a locking probe and a delete per band; adding is one insert.
  * A backend merges on one tally write in MERGE_EVERY: a band busy enough
  * to grow rows is merged often, and a read sums a few rows more at most.
@@ -92,6 +112,7 @@ static const char *const add_sql =
 static int	statements_since_merge = 0;
 
 static SPIPlanPtr merge_plan = NULL;
+static SPIPlanPtr ended_plan = NULL;
 static SPIPlanPtr add_plan = NULL;
 
 /* 10^e as a numeric. */
@@ -289,6 +310,88 @@ write_entries(TallyEntry *items, int count)
 	SPI_finish();
 }
 
+/* The distinct (board, period) pairs a statement's rows belong to. */
+typedef struct PeriodSet
+{
+	int32	   *boards;
+	TimestampTz *periods;
+	int			count;
+	int			capacity;
+} PeriodSet;
+
+static void
+collect_periods(PeriodSet *set, Tuplestorestate *rows, Relation rel)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			board_att = SPI_fnumber(desc, "board_id");
+	int			period_att = SPI_fnumber(desc, "period_start");
+	TupleTableSlot *slot;
+
+	if (rows == NULL)
+		return;
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	tuplestore_rescan(rows);
+	while (tuplestore_gettupleslot(rows, true, false, slot))
+	{
+		bool		isnull;
+		int32		board = DatumGetInt32(slot_getattr(slot, board_att, &isnull));
+		TimestampTz period = DatumGetTimestampTz(slot_getattr(slot, period_att, &isnull));
+		int			i;
+
+		/* Most statements touch a handful of pairs: the last ones first. */
+		for (i = set->count - 1; i >= 0; i--)
+			if (set->boards[i] == board && set->periods[i] == period)
+				break;
+		if (i >= 0)
+			continue;
+		if (set->count == set->capacity)
+		{
+			set->capacity = set->capacity ? set->capacity * 2 : 8;
+			set->boards = set->boards ? repalloc_huge(set->boards, sizeof(int32) * set->capacity)
+				: palloc(sizeof(int32) * set->capacity);
+			set->periods = set->periods ? repalloc_huge(set->periods, sizeof(TimestampTz) * set->capacity)
+				: palloc(sizeof(TimestampTz) * set->capacity);
+		}
+		set->boards[set->count] = board;
+		set->periods[set->count] = period;
+		set->count++;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+/* Notes the transaction if the statement changed a period that has ended. */
+static void
+note_ended_periods(PeriodSet *set)
+{
+	Oid			types[2] = {INT4ARRAYOID, TIMESTAMPTZARRAYOID};
+	Datum	   *boards;
+	Datum	   *periods;
+	Datum		args[2];
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			i;
+
+	if (set->count == 0)
+		return;
+	boards = palloc(sizeof(Datum) * set->count);
+	periods = palloc(sizeof(Datum) * set->count);
+	for (i = 0; i < set->count; i++)
+	{
+		boards[i] = Int32GetDatum(set->boards[i]);
+		periods[i] = TimestampTzGetDatum(set->periods[i]);
+	}
+	args[0] = PointerGetDatum(construct_array(boards, set->count, INT4OID, 4, true, TYPALIGN_INT));
+	get_typlenbyvalalign(TIMESTAMPTZOID, &typlen, &typbyval, &typalign);
+	args[1] = PointerGetDatum(construct_array(periods, set->count, TIMESTAMPTZOID, typlen, typbyval, typalign));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "salesperf: SPI_connect failed");
+	if (SPI_execute_plan(salesperf_kept_plan(&ended_plan, ended_sql, 2, types), args, NULL, false, 0)
+		!= SPI_OK_INSERT)
+		elog(ERROR, "salesperf: could not write salesperf.org_change");
+	SPI_finish();
+}
+
 Datum
 salesperf_standing_tally_sync(PG_FUNCTION_ARGS)
 {
@@ -313,6 +416,18 @@ salesperf_standing_tally_sync(PG_FUNCTION_ARGS)
 		collect(&entries, trigdata->tg_oldtable, trigdata->tg_relation, -1);
 	if (TRIGGER_FIRED_BY_INSERT(event) || TRIGGER_FIRED_BY_UPDATE(event))
 		collect(&entries, trigdata->tg_newtable, trigdata->tg_relation, 1);
+
+	/* Any row counts here, a unit board's too: they all move final ranks. */
+	{
+		PeriodSet	periods = {NULL, NULL, 0, 0};
+
+		if (TRIGGER_FIRED_BY_DELETE(event) || TRIGGER_FIRED_BY_UPDATE(event))
+			collect_periods(&periods, trigdata->tg_oldtable, trigdata->tg_relation);
+		if (TRIGGER_FIRED_BY_INSERT(event) || TRIGGER_FIRED_BY_UPDATE(event))
+			collect_periods(&periods, trigdata->tg_newtable, trigdata->tg_relation);
+		note_ended_periods(&periods);
+	}
+
 	if (entries.count == 0)
 		return PointerGetDatum(NULL);
 

@@ -323,6 +323,7 @@ CREATE FUNCTION salesperf.board(name text)
 RETURNS salesperf.leaderboard
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     b salesperf.leaderboard;
@@ -346,6 +347,7 @@ CREATE FUNCTION salesperf.display_score(score numeric, metric text)
 RETURNS numeric
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 BEGIN
     -- PL/pgSQL, not SQL: its query plan is kept between calls (one call per
@@ -452,6 +454,7 @@ CREATE FUNCTION salesperf.previous_rank(board_id integer, prev timestamptz, part
 RETURNS bigint
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 SET jit = off
 AS $$
 BEGIN
@@ -480,20 +483,28 @@ $$;
 COMMENT ON FUNCTION salesperf.previous_rank(integer, timestamptz, bigint) IS
   'Internal: rank in the previous board period, NULL for a participant who recorded nothing that counts then.';
 
--- previous_rank() of several reps of a rep board at once, for the arrows of
--- a board's top: the previous period's score bands are read once, with
--- the number of standings above each band, and each rep counts only
--- inside its own band.  A rep with a score below zero or without a score
--- then goes through previous_rank() (who recorded nothing then may rank
--- above it).
-CREATE FUNCTION salesperf.previous_ranks(board_id integer, prev timestamptz, rep_ids bigint[])
+-- previous_rank() of several participants at once, counted for this call.
+-- On a rep board the previous period's score bands are read once, with the
+-- number of standings above each band, and each rep counts only inside its
+-- own band.  A rep with a score below zero or without a score then goes
+-- through previous_rank() (who recorded nothing then may rank above it).
+-- A unit board reads its final ranking.
+CREATE FUNCTION salesperf.previous_ranks_now(board_id integer, prev timestamptz, rep_ids bigint[])
 RETURNS TABLE (participant_id bigint, rank bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 SET jit = off
 AS $$
 BEGIN
     IF prev IS NULL THEN
+        RETURN;
+    END IF;
+    IF (SELECT b.participant FROM salesperf.leaderboard b WHERE b.board_id = previous_ranks_now.board_id) = 'unit' THEN
+        RETURN QUERY
+        SELECT f.participant_id, f.rank
+          FROM salesperf.final_ranks(previous_ranks_now.board_id, prev) f
+         WHERE f.participant_id = ANY (rep_ids);
         RETURN;
     END IF;
     RETURN QUERY
@@ -501,12 +512,12 @@ BEGIN
         SELECT st.participant_id, st.sort_score, salesperf.score_bucket(st.sort_score) AS band
           FROM pg_catalog.unnest(rep_ids) r(rep_id)
           JOIN salesperf.standing st
-            ON st.board_id = previous_ranks.board_id AND st.period_start = prev
+            ON st.board_id = previous_ranks_now.board_id AND st.period_start = prev
            AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id),
     bands AS (
         SELECT t.bucket, pg_catalog.sum(t.participants) AS n
           FROM salesperf.standing_tally t
-         WHERE t.board_id = previous_ranks.board_id AND t.period_start = prev
+         WHERE t.board_id = previous_ranks_now.board_id AND t.period_start = prev
            AND (SELECT pg_catalog.bool_and(m.sort_score >= 0) FROM mine m)
          GROUP BY t.bucket),
     above AS (
@@ -518,20 +529,61 @@ BEGIN
     SELECT m.participant_id,
            (1 + a.n + (SELECT pg_catalog.count(*)
                          FROM salesperf.standing st
-                        WHERE st.board_id = previous_ranks.board_id AND st.period_start = prev
+                        WHERE st.board_id = previous_ranks_now.board_id AND st.period_start = prev
                           AND st.sort_score > m.sort_score
                           AND st.sort_score < COALESCE(a.next, 'Infinity'::numeric)))::bigint
       FROM mine m JOIN above a ON a.bucket = m.band
      WHERE m.sort_score >= 0
     UNION ALL
-    SELECT m.participant_id, salesperf.previous_rank(previous_ranks.board_id, prev, m.participant_id)
+    SELECT m.participant_id, salesperf.previous_rank(previous_ranks_now.board_id, prev, m.participant_id)
       FROM mine m
      WHERE NOT (m.sort_score >= 0) OR m.sort_score IS NULL
         OR NOT (SELECT pg_catalog.bool_and(x.sort_score >= 0) FROM mine x);
 END
 $$;
+COMMENT ON FUNCTION salesperf.previous_ranks_now(integer, timestamptz, bigint[]) IS
+  'Internal: previous_rank() of several participants, counted for this call (a rep board''s score bands are read once).';
+
+-- The final ranking of a board period: every participant who recorded
+-- something that counts then, with its rank among everyone who took part
+-- (previous_rank()).  On a rep board without scores below zero it is the
+-- standings alone, ranked; otherwise the full ranking with the
+-- participants who recorded nothing.
+CREATE FUNCTION salesperf.final_ranks(board_id integer, ps timestamptz)
+RETURNS TABLE (participant_id bigint, rank bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    IF (SELECT b.participant FROM salesperf.leaderboard b WHERE b.board_id = final_ranks.board_id) = 'rep'
+       AND NOT EXISTS (SELECT 1 FROM salesperf.standing st
+                        WHERE st.board_id = final_ranks.board_id AND st.period_start = ps AND st.sort_score < 0) THEN
+        RETURN QUERY
+        SELECT st.participant_id, pg_catalog.rank() OVER (ORDER BY st.sort_score DESC NULLS LAST)
+          FROM salesperf.standing st
+         WHERE st.board_id = final_ranks.board_id AND st.period_start = ps;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT c.participant_id, c.rank
+      FROM salesperf.board_standings(final_ranks.board_id, ps, true) c
+     WHERE c.reached_at IS NOT NULL;
+END
+$$;
+COMMENT ON FUNCTION salesperf.final_ranks(integer, timestamptz) IS
+  'Internal: rank of every participant who recorded something that counts in a board period, among everyone who took part then.';
+
+-- previous_rank() of several participants at once: the final ranking of a
+-- period that has ended is kept per backend and reused while no change to
+-- its standings, the org chart, the boards or the configuration has
+-- committed (src/previous_ranks.c); otherwise previous_ranks_now().
+CREATE FUNCTION salesperf.previous_ranks(board_id integer, prev timestamptz, rep_ids bigint[])
+RETURNS TABLE (participant_id bigint, rank bigint)
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'salesperf_previous_ranks';
 COMMENT ON FUNCTION salesperf.previous_ranks(integer, timestamptz, bigint[]) IS
-  'Internal: previous_rank() of several reps of a rep board, reading the previous period''s score bands once.';
+  'Internal: previous_rank() of several participants, from the kept final ranking of the period when it is still exact.';
 
 CREATE FUNCTION salesperf.leaderboard_top(board text, n integer DEFAULT 10,
                                           at timestamptz DEFAULT pg_catalog.now())
@@ -539,6 +591,7 @@ RETURNS TABLE (rank bigint, participant_id bigint, name text, score numeric,
                previous_rank bigint, movement integer)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 SET jit = off
 AS $$
 DECLARE
@@ -546,6 +599,8 @@ DECLARE
     s     salesperf.settings;
     ps    timestamptz;
     prev  timestamptz;
+    money boolean;             -- how display_score() shows this board's scores
+    ratio boolean;
 BEGIN
     IF n IS NULL OR n < 0 THEN
         RAISE EXCEPTION 'n must be a non-negative number of rows, not %', COALESCE(n::text, 'NULL')
@@ -563,7 +618,10 @@ BEGIN
 
     IF b.participant = 'rep' THEN
         -- Fast path: when the first n materialized rows all score above zero,
-        -- nobody else can rank among them; read them off the index.
+        -- nobody else can rank among them; read them off the index.  Scores
+        -- are shown as display_score() shows them, without a call per row.
+        SELECT k.unit = 'currency', k.den_measure IS NOT NULL INTO money, ratio
+          FROM salesperf.kpi k WHERE k.name = b.metric;
         RETURN QUERY
         WITH head AS (
             SELECT st.participant_id, r.name, st.score, st.sort_score, st.reached_at
@@ -572,8 +630,11 @@ BEGIN
              WHERE st.board_id = b.board_id AND st.period_start = ps
              ORDER BY st.sort_score DESC NULLS LAST, st.reached_at, st.participant_id
              LIMIT n)
-        SELECT x.rank, x.participant_id, x.name, salesperf.display_score(x.score, b.metric), p.rank,
-               (p.rank - x.rank)::integer
+        SELECT x.rank, x.participant_id, x.name,
+               CASE WHEN money THEN pg_catalog.round(x.score, s.currency_scale)
+                    WHEN ratio THEN pg_catalog.trim_scale(pg_catalog.round(x.score, 4))
+                    ELSE pg_catalog.trim_scale(x.score) END,
+               p.rank, (p.rank - x.rank)::integer
           FROM (SELECT pg_catalog.rank() OVER (ORDER BY h.sort_score DESC NULLS LAST) AS rank, h.*
                   FROM head h) x
           LEFT JOIN salesperf.previous_ranks(b.board_id, prev, ARRAY(SELECT h.participant_id FROM head h)) p
@@ -587,12 +648,15 @@ BEGIN
     END IF;
 
     RETURN QUERY
+    WITH top AS (
+        SELECT c.*, pg_catalog.row_number() OVER () AS place
+          FROM (SELECT * FROM salesperf.board_standings(b.board_id, ps) LIMIT n) c)
     SELECT c.rank, c.participant_id, c.name, salesperf.display_score(c.score, b.metric), p.rank,
            (p.rank - c.rank)::integer
-      FROM salesperf.board_standings(b.board_id, ps) c
-      LEFT JOIN salesperf.board_standings(b.board_id, prev, true) p
-        ON prev IS NOT NULL AND p.participant_id = c.participant_id AND p.reached_at IS NOT NULL
-     LIMIT n;
+      FROM top c
+      LEFT JOIN salesperf.previous_ranks(b.board_id, prev, ARRAY(SELECT t.participant_id FROM top t)) p
+        ON p.participant_id = c.participant_id
+     ORDER BY c.place;
 END
 $$;
 COMMENT ON FUNCTION salesperf.leaderboard_top(text, integer, timestamptz) IS
@@ -607,6 +671,7 @@ CREATE FUNCTION salesperf.rank_in(board_id integer, ps timestamptz, participant_
 RETURNS TABLE (rank bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 SET jit = off
 AS $$
 DECLARE
@@ -671,6 +736,7 @@ CREATE FUNCTION salesperf.leaderboard_rank(board text, participant_id bigint,
 RETURNS TABLE (rank bigint, score numeric, participants bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 SET jit = off
 AS $$
 DECLARE

@@ -50,6 +50,7 @@ CREATE FUNCTION salesperf.standings_above(board_id integer, ps timestamptz, mine
 RETURNS bigint
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     band   numeric := salesperf.score_bucket(mine);

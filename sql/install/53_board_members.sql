@@ -1,14 +1,14 @@
 -- How many participants a rep board period has ("rank 57 of 60"), without
 -- counting every rep on each read (src/board_members.c).
 
--- Transactions that changed the org chart, the boards or the calendar: one
--- row each, so that a count of board members can tell whether it is still
--- exact.
+-- Transactions that changed the org chart, the boards, the calendar or the
+-- standings of a period that had ended: one row each, so that a kept count
+-- of board members or final ranking can tell whether it is still exact.
 CREATE TABLE salesperf.org_change (
     txid xid8 PRIMARY KEY
 );
 COMMENT ON TABLE salesperf.org_change IS
-  'Derived: the transactions that changed reps, units, memberships, leaderboards or the configuration (one row each); kept board member counts are checked against it.';
+  'Derived: the transactions that changed reps, units, memberships, leaderboards, the configuration or the standings of a period that had ended (one row each); kept member counts and final ranks are checked against it.';
 
 CREATE FUNCTION salesperf.note_org_change()
 RETURNS trigger
@@ -78,6 +78,7 @@ CREATE FUNCTION salesperf.board_unassigned(board_id integer, ps timestamptz)
 RETURNS bigint
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 SET jit = off
 AS $$
 BEGIN

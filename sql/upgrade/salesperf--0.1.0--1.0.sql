@@ -149,6 +149,7 @@ CREATE FUNCTION salesperf.standings_above(board_id integer, ps timestamptz, mine
 RETURNS bigint
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     band   numeric := salesperf.score_bucket(mine);
@@ -186,14 +187,14 @@ SELECT st.board_id, st.period_start, salesperf.score_bucket(st.sort_score), pg_c
 -- How many participants a rep board period has ("rank 57 of 60"), without
 -- counting every rep on each read (src/board_members.c).
 
--- Transactions that changed the org chart, the boards or the calendar: one
--- row each, so that a count of board members can tell whether it is still
--- exact.
+-- Transactions that changed the org chart, the boards, the calendar or the
+-- standings of a period that had ended: one row each, so that a kept count
+-- of board members or final ranking can tell whether it is still exact.
 CREATE TABLE salesperf.org_change (
     txid xid8 PRIMARY KEY
 );
 COMMENT ON TABLE salesperf.org_change IS
-  'Derived: the transactions that changed reps, units, memberships, leaderboards or the configuration (one row each); kept board member counts are checked against it.';
+  'Derived: the transactions that changed reps, units, memberships, leaderboards, the configuration or the standings of a period that had ended (one row each); kept member counts and final ranks are checked against it.';
 
 CREATE FUNCTION salesperf.note_org_change()
 RETURNS trigger
@@ -263,6 +264,7 @@ CREATE FUNCTION salesperf.board_unassigned(board_id integer, ps timestamptz)
 RETURNS bigint
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 SET jit = off
 AS $$
 BEGIN
@@ -292,6 +294,7 @@ CREATE OR REPLACE FUNCTION salesperf.previous_rank(board_id integer, prev timest
 RETURNS bigint
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 SET jit = off
 AS $$
 BEGIN
@@ -320,14 +323,22 @@ $$;
 COMMENT ON FUNCTION salesperf.previous_rank(integer, timestamptz, bigint) IS
   'Internal: rank in the previous board period, NULL for a participant who recorded nothing that counts then.';
 
-CREATE OR REPLACE FUNCTION salesperf.previous_ranks(board_id integer, prev timestamptz, rep_ids bigint[])
+CREATE FUNCTION salesperf.previous_ranks_now(board_id integer, prev timestamptz, rep_ids bigint[])
 RETURNS TABLE (participant_id bigint, rank bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 SET jit = off
 AS $$
 BEGIN
     IF prev IS NULL THEN
+        RETURN;
+    END IF;
+    IF (SELECT b.participant FROM salesperf.leaderboard b WHERE b.board_id = previous_ranks_now.board_id) = 'unit' THEN
+        RETURN QUERY
+        SELECT f.participant_id, f.rank
+          FROM salesperf.final_ranks(previous_ranks_now.board_id, prev) f
+         WHERE f.participant_id = ANY (rep_ids);
         RETURN;
     END IF;
     RETURN QUERY
@@ -335,12 +346,12 @@ BEGIN
         SELECT st.participant_id, st.sort_score, salesperf.score_bucket(st.sort_score) AS band
           FROM pg_catalog.unnest(rep_ids) r(rep_id)
           JOIN salesperf.standing st
-            ON st.board_id = previous_ranks.board_id AND st.period_start = prev
+            ON st.board_id = previous_ranks_now.board_id AND st.period_start = prev
            AND st.contributor_id = r.rep_id AND st.participant_id = r.rep_id),
     bands AS (
         SELECT t.bucket, pg_catalog.sum(t.participants) AS n
           FROM salesperf.standing_tally t
-         WHERE t.board_id = previous_ranks.board_id AND t.period_start = prev
+         WHERE t.board_id = previous_ranks_now.board_id AND t.period_start = prev
            AND (SELECT pg_catalog.bool_and(m.sort_score >= 0) FROM mine m)
          GROUP BY t.bucket),
     above AS (
@@ -352,26 +363,59 @@ BEGIN
     SELECT m.participant_id,
            (1 + a.n + (SELECT pg_catalog.count(*)
                          FROM salesperf.standing st
-                        WHERE st.board_id = previous_ranks.board_id AND st.period_start = prev
+                        WHERE st.board_id = previous_ranks_now.board_id AND st.period_start = prev
                           AND st.sort_score > m.sort_score
                           AND st.sort_score < COALESCE(a.next, 'Infinity'::numeric)))::bigint
       FROM mine m JOIN above a ON a.bucket = m.band
      WHERE m.sort_score >= 0
     UNION ALL
-    SELECT m.participant_id, salesperf.previous_rank(previous_ranks.board_id, prev, m.participant_id)
+    SELECT m.participant_id, salesperf.previous_rank(previous_ranks_now.board_id, prev, m.participant_id)
       FROM mine m
      WHERE NOT (m.sort_score >= 0) OR m.sort_score IS NULL
         OR NOT (SELECT pg_catalog.bool_and(x.sort_score >= 0) FROM mine x);
 END
 $$;
+COMMENT ON FUNCTION salesperf.previous_ranks_now(integer, timestamptz, bigint[]) IS
+  'Internal: previous_rank() of several participants, counted for this call (a rep board''s score bands are read once).';
+
+CREATE FUNCTION salesperf.final_ranks(board_id integer, ps timestamptz)
+RETURNS TABLE (participant_id bigint, rank bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    IF (SELECT b.participant FROM salesperf.leaderboard b WHERE b.board_id = final_ranks.board_id) = 'rep'
+       AND NOT EXISTS (SELECT 1 FROM salesperf.standing st
+                        WHERE st.board_id = final_ranks.board_id AND st.period_start = ps AND st.sort_score < 0) THEN
+        RETURN QUERY
+        SELECT st.participant_id, pg_catalog.rank() OVER (ORDER BY st.sort_score DESC NULLS LAST)
+          FROM salesperf.standing st
+         WHERE st.board_id = final_ranks.board_id AND st.period_start = ps;
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT c.participant_id, c.rank
+      FROM salesperf.board_standings(final_ranks.board_id, ps, true) c
+     WHERE c.reached_at IS NOT NULL;
+END
+$$;
+COMMENT ON FUNCTION salesperf.final_ranks(integer, timestamptz) IS
+  'Internal: rank of every participant who recorded something that counts in a board period, among everyone who took part then.';
+
+CREATE OR REPLACE FUNCTION salesperf.previous_ranks(board_id integer, prev timestamptz, rep_ids bigint[])
+RETURNS TABLE (participant_id bigint, rank bigint)
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'salesperf_previous_ranks';
 COMMENT ON FUNCTION salesperf.previous_ranks(integer, timestamptz, bigint[]) IS
-  'Internal: previous_rank() of several reps of a rep board, reading the previous period''s score bands once.';
+  'Internal: previous_rank() of several participants, from the kept final ranking of the period when it is still exact.';
 
 CREATE OR REPLACE FUNCTION salesperf.rank_in(board_id integer, ps timestamptz, participant_id bigint,
                                   history boolean DEFAULT false)
 RETURNS TABLE (rank bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 SET jit = off
 AS $$
 DECLARE
@@ -436,6 +480,7 @@ CREATE OR REPLACE FUNCTION salesperf.leaderboard_rank(board text, participant_id
 RETURNS TABLE (rank bigint, score numeric, participants bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 SET jit = off
 AS $$
 DECLARE
@@ -529,6 +574,7 @@ RETURNS TABLE (rank bigint, participant_id bigint, name text, score numeric,
                previous_rank bigint, movement integer)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 SET jit = off
 AS $$
 DECLARE
@@ -536,6 +582,8 @@ DECLARE
     s     salesperf.settings;
     ps    timestamptz;
     prev  timestamptz;
+    money boolean;             -- how display_score() shows this board's scores
+    ratio boolean;
 BEGIN
     IF n IS NULL OR n < 0 THEN
         RAISE EXCEPTION 'n must be a non-negative number of rows, not %', COALESCE(n::text, 'NULL')
@@ -553,7 +601,10 @@ BEGIN
 
     IF b.participant = 'rep' THEN
         -- Fast path: when the first n materialized rows all score above zero,
-        -- nobody else can rank among them; read them off the index.
+        -- nobody else can rank among them; read them off the index.  Scores
+        -- are shown as display_score() shows them, without a call per row.
+        SELECT k.unit = 'currency', k.den_measure IS NOT NULL INTO money, ratio
+          FROM salesperf.kpi k WHERE k.name = b.metric;
         RETURN QUERY
         WITH head AS (
             SELECT st.participant_id, r.name, st.score, st.sort_score, st.reached_at
@@ -562,8 +613,11 @@ BEGIN
              WHERE st.board_id = b.board_id AND st.period_start = ps
              ORDER BY st.sort_score DESC NULLS LAST, st.reached_at, st.participant_id
              LIMIT n)
-        SELECT x.rank, x.participant_id, x.name, salesperf.display_score(x.score, b.metric), p.rank,
-               (p.rank - x.rank)::integer
+        SELECT x.rank, x.participant_id, x.name,
+               CASE WHEN money THEN pg_catalog.round(x.score, s.currency_scale)
+                    WHEN ratio THEN pg_catalog.trim_scale(pg_catalog.round(x.score, 4))
+                    ELSE pg_catalog.trim_scale(x.score) END,
+               p.rank, (p.rank - x.rank)::integer
           FROM (SELECT pg_catalog.rank() OVER (ORDER BY h.sort_score DESC NULLS LAST) AS rank, h.*
                   FROM head h) x
           LEFT JOIN salesperf.previous_ranks(b.board_id, prev, ARRAY(SELECT h.participant_id FROM head h)) p
@@ -577,12 +631,15 @@ BEGIN
     END IF;
 
     RETURN QUERY
+    WITH top AS (
+        SELECT c.*, pg_catalog.row_number() OVER () AS place
+          FROM (SELECT * FROM salesperf.board_standings(b.board_id, ps) LIMIT n) c)
     SELECT c.rank, c.participant_id, c.name, salesperf.display_score(c.score, b.metric), p.rank,
            (p.rank - c.rank)::integer
-      FROM salesperf.board_standings(b.board_id, ps) c
-      LEFT JOIN salesperf.board_standings(b.board_id, prev, true) p
-        ON prev IS NOT NULL AND p.participant_id = c.participant_id AND p.reached_at IS NOT NULL
-     LIMIT n;
+      FROM top c
+      LEFT JOIN salesperf.previous_ranks(b.board_id, prev, ARRAY(SELECT t.participant_id FROM top t)) p
+        ON p.participant_id = c.participant_id
+     ORDER BY c.place;
 END
 $$;
 COMMENT ON FUNCTION salesperf.leaderboard_top(text, integer, timestamptz) IS
@@ -590,6 +647,46 @@ COMMENT ON FUNCTION salesperf.leaderboard_top(text, integer, timestamptz) IS
 
 
 -- sql/install/90_access.sql: the new objects in their levels
+CREATE OR REPLACE FUNCTION salesperf.board(name text)
+RETURNS salesperf.leaderboard
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    b salesperf.leaderboard;
+BEGIN
+    IF name IS NULL THEN
+        RAISE EXCEPTION 'leaderboard name must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    SELECT * INTO b FROM salesperf.leaderboard x WHERE x.name = board.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown leaderboard "%"', name USING ERRCODE = '42704', HINT = 'See salesperf.leaderboard.';
+    END IF;
+    RETURN b;
+END
+$$;
+COMMENT ON FUNCTION salesperf.board(text) IS 'Internal: the leaderboard of that name, or an error naming it.';
+
+CREATE OR REPLACE FUNCTION salesperf.display_score(score numeric, metric text)
+RETURNS numeric
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
+AS $$
+BEGIN
+    -- PL/pgSQL, not SQL: its query plan is kept between calls (one call per
+    -- row a board returns).
+    RETURN (SELECT CASE WHEN k.unit = 'currency' THEN pg_catalog.round(score, s.currency_scale)
+                        WHEN k.den_measure IS NOT NULL THEN pg_catalog.trim_scale(pg_catalog.round(score, 4))
+                        ELSE pg_catalog.trim_scale(score) END
+              FROM salesperf.kpi k CROSS JOIN salesperf.settings s
+             WHERE k.name = metric);
+END
+$$;
+COMMENT ON FUNCTION salesperf.display_score(numeric, text) IS
+  'Internal: a board score as people read it (currency scale for money, 4 decimals for ratios, no trailing zeros otherwise).';
+
 CREATE OR REPLACE FUNCTION salesperf.access_privileges(level text)
 RETURNS TABLE (privileges text, object_type text, object_name text)
 LANGUAGE plpgsql STABLE
@@ -602,7 +699,7 @@ DECLARE
     -- the read API over them and what that API calls.
     rep_functions constant text[] := ARRAY[
         'leaderboard_top', 'leaderboard_rank', 'board', 'board_standings', 'board_candidates',
-        'rank_in', 'previous_rank', 'previous_ranks', 'standings_above', 'score_bucket',
+        'rank_in', 'previous_rank', 'previous_ranks', 'previous_ranks_now', 'final_ranks', 'standings_above', 'score_bucket',
         'board_members', 'board_members_now', 'board_unassigned', 'display_score', 'calendar_start', 'calendar_end',
         'period_start', 'period_end', 'period_range', 'local_day', 'local_day_start',
         'achievement_board_at', 'contest_standings',

@@ -9,7 +9,9 @@
 #   - while another session holds an uncommitted change, and after it
 #     commits;
 #   - inside a REPEATABLE READ transaction that began before a change;
-#   - after its own change rolled back.
+#   - after its own change rolled back;
+#   - after its own change in a transaction that had written before
+#     reading, and after that transaction commits.
 set -euo pipefail
 name=board_members
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,22 +31,7 @@ INSERT INTO salesperf.activity (rep_id, kind, occurred_at)
 SELECT 1 + r % 55, 'call', timestamptz '2026-03-02 10:00' + r * interval '1 hour' FROM generate_series(1, 200) r;
 SQL
 
-mkfifo "$work/a.in"
-psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" <"$work/a.in" >"$work/a.out" 2>&1 &
-background_pids+=("$!")
-exec 3>"$work/a.in"
-steps=0
-a() {
-  steps=$((steps + 1))
-  printf '%s\nSELECT %s;\n' "$1" "'step $steps done'" >&3
-  for _ in $(seq 1 600); do
-    grep -q "^step $steps done\$" "$work/a.out" && return 0
-    grep -q 'ERROR' "$work/a.out" && { cat "$work/a.out" >&2; fail "session A failed"; }
-    sleep 0.1
-  done
-  cat "$work/a.out" >&2
-  fail "session A did not finish step $steps"
-}
+session_a_start
 # Session A's participants of both boards against a count from scratch:
 # prints "same <label>" or "DIFFERENT <label> ...".
 checks=0
@@ -91,6 +78,19 @@ a "BEGIN; UPDATE salesperf.rep SET active = false WHERE rep_id BETWEEN 20 AND 45
 check "inside its own org change"
 a "ROLLBACK;"
 check "after its own change rolled back"
+
+# A transaction that has written, reads, then changes the org chart itself:
+# the count it read first must not be reused after its own change, nor
+# after it commits.
+a "BEGIN; INSERT INTO salesperf.activity (rep_id, kind, occurred_at) VALUES (1, 'call', '2026-03-03 10:00');"
+# another session changes the org chart and commits: A counts again, with
+# its own id already taken and below the snapshot's xmax
+q -c "UPDATE salesperf.rep SET name = name WHERE rep_id = 60" >/dev/null
+check "inside a transaction that has written"
+a "UPDATE salesperf.rep SET active = false WHERE rep_id BETWEEN 46 AND 50;"
+check "after its own org change in that transaction"
+a "COMMIT;"
+check "after it committed"
 
 same=$(grep -c '^same ' "$work/a.out" || true)
 if grep -q '^DIFFERENT' "$work/a.out" || [ "$same" -ne "$checks" ]; then
