@@ -4,6 +4,11 @@
 # (capped awards, KPI counters, four leaderboards), against the same
 # INSERT ... SELECT into bench.plain_activity: the same columns, defaults
 # and indexes, no triggers.  Both read the same pre-generated staging table.
+# With pg_ivm (BENCH_IVM=1, see run.sh) also the peer's uncapped work:
+#   - salesperf without the capped rule, with one points board (its
+#     counters, awards and that board maintained) in a second database;
+#   - the same INSERT into a plain ledger under pg_ivm's views of the
+#     counters and of a points board (lib/ivm_peer.sql).
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
@@ -37,4 +42,23 @@ result "P1 bulk INSERT … SELECT of $(human "$rows") activities" \
        "$(calc "$plain/1000" 1) s (same INSERT, no triggers)" \
        "$(calc "$engine/$plain" 2)× the time" \
        "≤ 2× (aim 1.5×)"
+
+if [ "${BENCH_IVM:-0}" = 1 ]; then
+  # salesperf doing the work pg_ivm can express: uncapped rules, one board.
+  q "$db" -c "DELETE FROM salesperf.leaderboard WHERE name <> 'points_month'" \
+          -c "DELETE FROM salesperf.badge_rule" \
+          -c "DELETE FROM salesperf.point_rule WHERE daily_cap IS NOT NULL" \
+          -c "TRUNCATE salesperf.activity" -c "SELECT salesperf.recompute()" >/dev/null
+  q "$db" -v with_views=1 -f "$BENCH_DIR/lib/ivm_peer.sql" >/dev/null
+  val "$db" "CHECKPOINT" >/dev/null
+  uncapped=$(time_ms "$db" "INSERT INTO salesperf.activity ($cols) SELECT $cols FROM bench.staging")
+  val "$db" "CHECKPOINT" >/dev/null
+  ivm=$(time_ms "$db" "INSERT INTO bench.ivm_activity ($cols) SELECT $cols FROM bench.staging")
+  note "P1 (uncapped, 1 board): salesperf $(calc "$uncapped/1000" 1) s; pg_ivm (counters + points board) $(calc "$ivm/1000" 1) s; plain $(calc "$plain/1000" 1) s"
+  result "P1 uncapped rules, 1 points board: $(human "$rows") activities" \
+         "$(calc "$uncapped/1000" 1) s ($(calc "$uncapped/$plain" 2)× plain)" \
+         "pg_ivm, counters + points board: $(calc "$ivm/1000" 1) s ($(calc "$ivm/$plain" 2)× plain)" \
+         "$(faster "$ivm" "$uncapped")" \
+         "≤ pg_ivm's ratio"
+fi
 drop_db "$db"

@@ -27,9 +27,20 @@ setup_company "$base" 800 8
 q "$base" -c "INSERT INTO salesperf.activity (rep_id, kind, amount, occurred_at, source, source_key)
               SELECT * FROM bench.activities(1, $history, 800, now() - interval '30 days', now())" \
           -c "VACUUM ANALYZE" >/dev/null
+if [ "${BENCH_IVM:-0}" = 1 ]; then
+  q "$base" -v with_views=0 -f "$BENCH_DIR/lib/ivm_peer.sql" >/dev/null
+  q "$base" -c "INSERT INTO bench.ivm_activity SELECT * FROM salesperf.activity" \
+        -c "SELECT setval(pg_get_serial_sequence('bench.ivm_activity', 'activity_id'), max(activity_id)) FROM bench.ivm_activity" >/dev/null
+  q "$base" -v with_views=only -f "$BENCH_DIR/lib/ivm_peer.sql" >/dev/null
+  q "$base" -c "VACUUM ANALYZE" >/dev/null
+fi
+psql -X -q -d postgres -c "ALTER SYSTEM SET fsync = on" -c "SELECT pg_reload_conf()" >/dev/null
+restore_fsync() {
+  psql -X -q -d postgres -c "ALTER SYSTEM RESET fsync" -c "SELECT pg_reload_conf()" >/dev/null || true
+}
 
 scripts=$(mktemp -d /tmp/salesperf-bench-p2.XXXXXX)
-trap 'rm -rf "$scripts"' EXIT
+trap 'rm -rf "$scripts"; restore_fsync' EXIT
 # A CRM's mix of kinds: calls (capped rule), e-mails, meetings, messages, leads, deals.
 kinds="(ARRAY['call','call','call','email','email','meeting','message','lead_created','lead_converted','deal_won'])[:k]"
 common='\set k random(1, 10)
@@ -38,6 +49,11 @@ cat >"$scripts/plain.sql" <<SQL
 $common
 \set r random(1, 100)
 INSERT INTO bench.plain_activity (rep_id, kind, amount, occurred_at) VALUES ((:client_id % 8) * 100 + :r, $kinds, :a, now());
+SQL
+cat >"$scripts/ivm.sql" <<SQL
+$common
+\set r random(1, 100)
+INSERT INTO bench.ivm_activity (rep_id, kind, amount, occurred_at) VALUES ((:client_id % 8) * 100 + :r, $kinds, :a, now());
 SQL
 cat >"$scripts/spread.sql" <<SQL
 $common
@@ -61,7 +77,7 @@ run_pgbench() {
   local name=$1 out tps failed lat
   PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $db" \
        -c "CREATE DATABASE $db TEMPLATE $base" -c "CHECKPOINT" >/dev/null
-  out=$("$PGBENCH" -n -M prepared -c "$clients" -j "$threads" -T "$secs" -f "$scripts/$name.sql" "$db" 2>&1) || {
+  out=$(PGOPTIONS='-c synchronous_commit=on' "$PGBENCH" -n -M prepared -c "$clients" -j "$threads" -T "$secs" -f "$scripts/$name.sql" "$db" 2>&1) || {
     say "$out"; return 1; }
   tps=$(printf '%s\n' "$out" | sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p')
   failed=$(printf '%s\n' "$out" | sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p')
@@ -75,12 +91,21 @@ plain=$(run_pgbench plain)
 spread=$(run_pgbench spread)
 eight_teams=$(run_pgbench eight_teams)
 one_team=$(run_pgbench one_team)
+[ "${BENCH_IVM:-0}" = 1 ] && ivm=$(run_pgbench ivm)
+restore_fsync
 
 result "P2 OLTP: record(), $clients clients on 8 teams (800 reps)" \
        "$(calc "$spread" 0) TPS" \
        "$(calc "$plain" 0) TPS (plain single-row INSERT)" \
        "$(calc "100*$spread/$plain" 0)% of plain" \
        "≥ 50%"
+if [ "${BENCH_IVM:-0}" = 1 ]; then
+  result "P2 OLTP peer: pg_ivm, $clients clients, single-row INSERT under its views" \
+         "$(calc "$spread" 0) TPS (record(), 8 teams)" \
+         "$(calc "$ivm" 0) TPS (pg_ivm: $(calc "100*$ivm/$plain" 0)% of plain)" \
+         "$(faster "$spread" "$ivm")" \
+         "ahead of pg_ivm"
+fi
 result "P2 OLTP: record(), $clients clients on one team (96 reps)" \
        "$(calc "$one_team" 0) TPS" \
        "$(calc "$eight_teams" 0) TPS (record(), 8 teams, 96 reps)" \

@@ -8,6 +8,9 @@
 #   P3  leaderboard_top(board, 10) and leaderboard_rank(board, rep) on the
 #       monthly points board, against GROUP BY rep + rank() over the ledger
 #       computing the same numbers from the ledger and the point rules.
+#       With pg_ivm (BENCH_IVM=1, see run.sh) also against its points board
+#       over a copy of the ledger (lib/ivm_peer.sql): the top 10 read from
+#       an index, a rank counted above the rep's score.
 #   P7  kpi_value('calls', 'rep', r, 'month') against COUNT(*) over the ledger.
 #   commission_statement for one rep and for the whole company against the
 #       same statement computed with plain SQL from the ledger.
@@ -120,6 +123,30 @@ result "P3 leaderboard_top(board, 10), $label" "$(calc "$top" 3) ms" \
 result "P3 leaderboard_rank(board, rep), $label" "$(calc "$rank" 3) ms" \
        "$(calc "$alt_rank" 1) ms (GROUP BY rep + rank() over the ledger)" \
        "$(faster "$alt_rank" "$rank")" "< 1 ms; ≥ 1000× faster"
+
+if [ "${BENCH_IVM:-0}" = 1 ]; then
+  q "$db" -v with_views=0 -f "$BENCH_DIR/lib/ivm_peer.sql" >/dev/null
+  q "$db" -c "INSERT INTO bench.ivm_activity SELECT * FROM salesperf.activity" \
+        -c "SELECT setval(pg_get_serial_sequence('bench.ivm_activity', 'activity_id'), max(activity_id)) FROM bench.ivm_activity" >/dev/null
+  t_immv=$(date +%s.%N)
+  q "$db" -v with_views=only -f "$BENCH_DIR/lib/ivm_peer.sql" >/dev/null
+  note "P3 peer: pg_ivm's two views built over the copied ledger in $(calc "$(date +%s.%N) - $t_immv" 1) s"
+  q "$db" -c "VACUUM ANALYZE bench.ivm_board" >/dev/null
+  month_ts="$m0 00:00"
+  ivm_top=$(median_ms "SELECT rank() OVER (ORDER BY t.points DESC), t.rep_id, t.points
+                         FROM (SELECT b.rep_id, b.points FROM bench.ivm_board b
+                                WHERE b.month = '$month_ts' ORDER BY b.points DESC LIMIT 10) t" "$BENCH_RUNS")
+  ivm_rank=$(median_ms "SELECT count(*) + 1 FROM bench.ivm_board b
+                         WHERE b.month = '$month_ts'
+                           AND b.points > (SELECT o.points FROM bench.ivm_board o
+                                            WHERE o.rep_id = $rep_of_run AND o.month = '$month_ts')" "$BENCH_RUNS")
+  result "P3 peer: top 10, $label" "$(calc "$top" 3) ms (leaderboard_top)" \
+         "$(calc "$ivm_top" 3) ms (pg_ivm: index scan of its points board, rank() over the 10)" \
+         "$(faster "$ivm_top" "$top")" "ahead of pg_ivm"
+  result "P3 peer: a rep's rank, $label" "$(calc "$rank" 3) ms (leaderboard_rank)" \
+         "$(calc "$ivm_rank" 3) ms (pg_ivm: count of its board above the rep's score)" \
+         "$(faster "$ivm_rank" "$rank")" "ahead of pg_ivm"
+fi
 
 # ---- P7 ---------------------------------------------------------------------
 p7_runs=$(( BENCH_RUNS * 20 ))

@@ -8,6 +8,10 @@
 #
 #   BENCH_QUICK=1 make bench      small sizes, a few minutes
 #   BENCH_ONLY="p1 p3" make bench  only the files whose name contains a word
+#   PG_IVM_SRC=DIR make bench      also measure pg_ivm (the peer, built from
+#                                  its source in DIR, github:sraoss/pg_ivm)
+#                                  in P1, P2 and P3; skipped with a note
+#                                  when PG_IVM_SRC is not set
 # Sizes and repetitions: see test/bench/lib/common.sh.
 #
 # A *.sql benchmark runs with psql -X -v ON_ERROR_STOP=1 -f in a fresh
@@ -32,9 +36,24 @@ export BENCH_RESULTS=$work/results.tsv BENCH_NOTES=$work/notes.txt
 # database that every benchmark database is copied from: the whole run
 # measures the salesperf that was installed when it started, even if a new
 # build is installed meanwhile.
+# pg_ivm is built from a copy of its source and installed beside
+# salesperf; it is preloaded, as its documentation asks.
+preload=salesperf
+export BENCH_IVM=0
+ivm_note="pg_ivm: not measured (set PG_IVM_SRC to its source directory)"
+if [ -n "${PG_IVM_SRC:-}" ]; then
+  pg_config=${PG_CONFIG:-$(command -v pg_config || echo /usr/lib/postgresql/15/bin/pg_config)}
+  rm -rf "$work/pg_ivm" && cp -r "$PG_IVM_SRC" "$work/pg_ivm" \
+    && make -C "$work/pg_ivm" USE_PGXS=1 PG_CONFIG="$pg_config" >"$work/pg_ivm.log" 2>&1 \
+    && make -C "$work/pg_ivm" USE_PGXS=1 PG_CONFIG="$pg_config" install >>"$work/pg_ivm.log" 2>&1 \
+    || { tail -20 "$work/pg_ivm.log"; echo "could not build pg_ivm from $PG_IVM_SRC" >&2; exit 1; }
+  preload=salesperf,pg_ivm
+  BENCH_IVM=1
+  ivm_note="pg_ivm: $(sed -n "s/^default_version = '\(.*\)'/\1/p" "$work/pg_ivm/pg_ivm.control"), built from $PG_IVM_SRC"
+fi
 bash test/harness/cluster.sh start "$state" shared_buffers=2GB work_mem=64MB maintenance_work_mem=1GB \
     max_wal_size=8GB synchronous_commit=off checkpoint_timeout=30min \
-    shared_preload_libraries=salesperf || exit 1
+    shared_preload_libraries=$preload || exit 1
 # shellcheck disable=SC1090
 . "$state"
 export BENCH_TEMPLATE=bench_template
@@ -59,6 +78,7 @@ selected() {
 
 load_note() { note "load average (1, 5, 15 min) $1: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"; }
 load_note "at start"
+note "$ivm_note"
 failed=()
 for script in "$bench"/*.sh; do
   [ "$(basename "$script")" = run.sh ] && continue
