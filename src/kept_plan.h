@@ -10,4 +10,7 @@
 /* *plan, prepared from sql on first use and kept for the backend's life. */
 extern SPIPlanPtr salesperf_kept_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types);
 
+/* The same, always run with its generic plan (see kept_plan.c). */
+extern SPIPlanPtr salesperf_kept_generic_plan(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types);
+
 #endif

@@ -50,6 +50,7 @@
 
 #include "kept_plan.h"
 #include "kept_snapshot.h"
+#include "previous_ranks.h"
 
 PG_FUNCTION_INFO_V1(salesperf_previous_ranks);
 
@@ -242,27 +243,24 @@ compute_ranks(FinalEntry *entry)
 		 entry->key.board_id, (long) hash_get_num_entries(ranks), entry->build_ms);
 }
 
-Datum
-salesperf_previous_ranks(PG_FUNCTION_ARGS)
+/*
+ * The previous ranks of the participants ids[0..n) on board_id at the end
+ * of the period starting prev: sink(arg, participant, rank) once for each
+ * that ranked then (one that recorded nothing that counts gets no call).
+ */
+void
+salesperf_previous_ranks_emit(int32 board_id, TimestampTz prev, const int64 *ids, int n,
+							  PreviousRankSink sink, void *arg)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	FinalKey	key;
 	FinalEntry *entry;
-	ArrayType  *ids;
-	Datum	   *items;
-	bool	   *nulls;
-	int			n;
-	int			i;
 	bool		found;
 	bool		usable = false;
+	int			i;
 
-	InitMaterializedSRF(fcinfo, 0);
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		return (Datum) 0;
 	memset(&key, 0, sizeof(key));
-	key.board_id = PG_GETARG_INT32(0);
-	key.period_start = PG_GETARG_TIMESTAMPTZ(1);
-	ids = PG_GETARG_ARRAYTYPE_P(2);
+	key.board_id = board_id;
+	key.period_start = prev;
 
 	if (final_cache == NULL || hash_get_num_entries(final_cache) >= MAX_ENTRIES)
 		reset_cache();
@@ -295,55 +293,84 @@ salesperf_previous_ranks(PG_FUNCTION_ARGS)
 		usable = entry->ranks != NULL && salesperf_kept_snapshot_still_exact(&entry->taken_in);
 	}
 
-	deconstruct_array(ids, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &items, &nulls, &n);
 	if (usable)
 	{
 		elog(DEBUG1, "salesperf: previous ranks of board %d read from the kept final ranking", key.board_id);
 		for (i = 0; i < n; i++)
 		{
-			int64		participant;
-			RankEntry  *r;
-			Datum		values[2];
-			bool		isnull[2] = {false, false};
+			int64		participant = ids[i];
+			RankEntry  *r = hash_search(entry->ranks, &participant, HASH_FIND, NULL);
 
-			if (nulls != NULL && nulls[i])
-				continue;
-			participant = DatumGetInt64(items[i]);
-			r = hash_search(entry->ranks, &participant, HASH_FIND, NULL);
-			if (r == NULL)
-				continue;		/* recorded nothing that counts then */
-			values[0] = Int64GetDatum(participant);
-			values[1] = Int64GetDatum(r->rank);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+			if (r != NULL)
+				sink(arg, participant, r->rank);
 		}
 	}
 	else
 	{
 		Oid			types[3] = {INT4OID, TIMESTAMPTZOID, INT8ARRAYOID};
 		Datum		args[3];
+		Datum	   *items = palloc(sizeof(Datum) * Max(n, 1));
 		instr_time	start;
 		uint64		j;
 
 		elog(DEBUG1, "salesperf: previous ranks of board %d counted for this call", key.board_id);
 		INSTR_TIME_SET_CURRENT(start);
+		for (i = 0; i < n; i++)
+			items[i] = Int64GetDatum(ids[i]);
 		args[0] = Int32GetDatum(key.board_id);
 		args[1] = TimestampTzGetDatum(key.period_start);
-		args[2] = PointerGetDatum(ids);
+		args[2] = PointerGetDatum(construct_array(items, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 		if (SPI_execute_plan(salesperf_kept_plan(&now_plan, now_sql, 3, types),
 							 args, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "salesperf: could not count previous ranks");
 		for (j = 0; j < SPI_processed; j++)
 		{
-			Datum		values[2];
-			bool		isnull[2];
+			bool		null_id;
+			bool		null_rank;
+			Datum		participant = SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 1, &null_id);
+			Datum		rank = SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 2, &null_rank);
 
-			values[0] = SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 1, &isnull[0]);
-			values[1] = SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 2, &isnull[1]);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+			if (!null_id && !null_rank)
+				sink(arg, DatumGetInt64(participant), DatumGetInt64(rank));
 		}
 		if (entry != NULL)
 			entry->counted_ms += elapsed_ms(start);
 	}
 	SPI_finish();
+}
+
+/* previous_ranks() hands each rank to the result set. */
+static void
+put_rank_row(void *arg, int64 participant, int64 rank)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
+	Datum		values[2] = {Int64GetDatum(participant), Int64GetDatum(rank)};
+	bool		isnull[2] = {false, false};
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+}
+
+Datum
+salesperf_previous_ranks(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum	   *items;
+	bool	   *nulls;
+	int			count;
+	int64	   *ids;
+	int			n = 0;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		return (Datum) 0;
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &items, &nulls, &count);
+	ids = palloc(sizeof(int64) * Max(count, 1));
+	for (i = 0; i < count; i++)
+		if (!nulls[i])
+			ids[n++] = DatumGetInt64(items[i]);
+	salesperf_previous_ranks_emit(PG_GETARG_INT32(0), PG_GETARG_TIMESTAMPTZ(1), ids, n,
+								  put_rank_row, rsinfo);
 	return (Datum) 0;
 }

@@ -178,7 +178,7 @@ DECLARE
     -- security (88_row_security.sql): the tables that hold one rep's rows,
     -- the read API over them and what that API calls.
     rep_functions constant text[] := ARRAY[
-        'leaderboard_top', 'leaderboard_rank', 'board', 'board_standings', 'board_candidates',
+        'leaderboard_top', 'leaderboard_top_ranked', 'leaderboard_rank', 'board', 'board_standings', 'board_candidates',
         'rank_in', 'previous_rank', 'previous_ranks', 'previous_ranks_now', 'final_ranks', 'standings_above', 'score_bucket',
         'board_members', 'board_members_now', 'board_unassigned', 'display_score', 'calendar_start', 'calendar_end',
         'period_start', 'period_end', 'period_range', 'local_day', 'local_day_start',

@@ -568,8 +568,10 @@ $$;
 COMMENT ON FUNCTION salesperf.leaderboard_rank(text, bigint, timestamptz) IS
   'Rank, score and number of participants of one rep (or unit) on a board for the period containing `at` ("rank 57 of 60"). No row if not a participant.';
 
-CREATE OR REPLACE FUNCTION salesperf.leaderboard_top(board text, n integer DEFAULT 10,
-                                          at timestamptz DEFAULT pg_catalog.now())
+-- leaderboard_top() the long way: rank every participant of the period
+-- (board_standings()) and take the first n.  Zero-score reps rank together
+-- with the rest, unit boards roll up.
+CREATE OR REPLACE FUNCTION salesperf.leaderboard_top_ranked(board text, n integer, at timestamptz)
 RETURNS TABLE (rank bigint, participant_id bigint, name text, score numeric,
                previous_rank bigint, movement integer)
 LANGUAGE plpgsql STABLE
@@ -582,8 +584,6 @@ DECLARE
     s     salesperf.settings;
     ps    timestamptz;
     prev  timestamptz;
-    money boolean;             -- how display_score() shows this board's scores
-    ratio boolean;
 BEGIN
     IF n IS NULL OR n < 0 THEN
         RAISE EXCEPTION 'n must be a non-negative number of rows, not %', COALESCE(n::text, 'NULL')
@@ -599,37 +599,6 @@ BEGIN
                                          s.fiscal_year_start_month, s.calendar);
     END IF;
 
-    IF b.participant = 'rep' THEN
-        -- Fast path: when the first n materialized rows all score above zero,
-        -- nobody else can rank among them; read them off the index.  Scores
-        -- are shown as display_score() shows them, without a call per row.
-        SELECT k.unit = 'currency', k.den_measure IS NOT NULL INTO money, ratio
-          FROM salesperf.kpi k WHERE k.name = b.metric;
-        RETURN QUERY
-        WITH head AS (
-            SELECT st.participant_id, r.name, st.score, st.sort_score, st.reached_at
-              FROM salesperf.standing st
-              JOIN salesperf.rep r ON r.rep_id = st.participant_id AND r.active
-             WHERE st.board_id = b.board_id AND st.period_start = ps
-             ORDER BY st.sort_score DESC NULLS LAST, st.reached_at, st.participant_id
-             LIMIT n)
-        SELECT x.rank, x.participant_id, x.name,
-               CASE WHEN money THEN pg_catalog.round(x.score, s.currency_scale)
-                    WHEN ratio THEN pg_catalog.trim_scale(pg_catalog.round(x.score, 4))
-                    ELSE pg_catalog.trim_scale(x.score) END,
-               p.rank, (p.rank - x.rank)::integer
-          FROM (SELECT pg_catalog.rank() OVER (ORDER BY h.sort_score DESC NULLS LAST) AS rank, h.*
-                  FROM head h) x
-          LEFT JOIN salesperf.previous_ranks(b.board_id, prev, ARRAY(SELECT h.participant_id FROM head h)) p
-            ON p.participant_id = x.participant_id
-         WHERE (SELECT pg_catalog.count(*) FROM head) = n
-           AND (SELECT pg_catalog.bool_and(h.sort_score > 0) FROM head h)
-         ORDER BY x.sort_score DESC NULLS LAST, x.reached_at, x.participant_id;
-        IF FOUND OR n = 0 THEN
-            RETURN;
-        END IF;
-    END IF;
-
     RETURN QUERY
     WITH top AS (
         SELECT c.*, pg_catalog.row_number() OVER () AS place
@@ -642,6 +611,18 @@ BEGIN
      ORDER BY c.place;
 END
 $$;
+COMMENT ON FUNCTION salesperf.leaderboard_top_ranked(text, integer, timestamptz) IS
+  'Internal: leaderboard_top() by ranking every participant of the period (unit boards, scores at or below zero, fewer than n standings); raises leaderboard_top()''s errors.';
+
+-- The top n, in C (src/leaderboard_top.c): on a rep board whose first n
+-- standings all score above zero, one probe of the standings index and the
+-- kept previous ranks; otherwise leaderboard_top_ranked() above.
+CREATE OR REPLACE FUNCTION salesperf.leaderboard_top(board text, n integer DEFAULT 10,
+                                          at timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (rank bigint, participant_id bigint, name text, score numeric,
+               previous_rank bigint, movement integer)
+AS 'MODULE_PATHNAME', 'salesperf_leaderboard_top'
+LANGUAGE C STABLE;
 COMMENT ON FUNCTION salesperf.leaderboard_top(text, integer, timestamptz) IS
   'Top n of a board for the period containing `at`: competition rank, score (money at the currency scale), rank at the end of the previous period (NULL if the participant recorded nothing then) and movement (positive = climbed). Unit boards roll up by today''s org chart.';
 
@@ -698,7 +679,7 @@ DECLARE
     -- security (88_row_security.sql): the tables that hold one rep's rows,
     -- the read API over them and what that API calls.
     rep_functions constant text[] := ARRAY[
-        'leaderboard_top', 'leaderboard_rank', 'board', 'board_standings', 'board_candidates',
+        'leaderboard_top', 'leaderboard_top_ranked', 'leaderboard_rank', 'board', 'board_standings', 'board_candidates',
         'rank_in', 'previous_rank', 'previous_ranks', 'previous_ranks_now', 'final_ranks', 'standings_above', 'score_bucket',
         'board_members', 'board_members_now', 'board_unassigned', 'display_score', 'calendar_start', 'calendar_end',
         'period_start', 'period_end', 'period_range', 'local_day', 'local_day_start',

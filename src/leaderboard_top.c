@@ -1,0 +1,243 @@
+/*
+ * leaderboard_top.c — salesperf.leaderboard_top(board, n, at): the top n of
+ * a board for the period containing `at`, with each participant's rank at
+ * the end of the previous period and the movement since.
+ *
+ * The common read is a rep board whose first n standings all score above
+ * zero: then nobody who is not materialized (a rep who recorded nothing
+ * scores 0) can rank among them, and the top is one probe of the standings
+ * index plus the previous ranks (previous_ranks.c).  That path is here, with
+ * prepared plans, because a board screen calls it on every refresh.  Any
+ * other case (a unit board, scores at or below zero, fewer than n
+ * standings, bad arguments) is answered by leaderboard_top_ranked(), which
+ * ranks every participant and raises the errors.
+ *
+ * SQL here runs under the caller's search_path: every name and operator is
+ * schema-qualified.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "kept_plan.h"
+#include "previous_ranks.h"
+
+PG_FUNCTION_INFO_V1(salesperf_leaderboard_top);
+
+/*
+ * The board, how its scores are shown (as display_score() shows them) and
+ * the starts of the period containing $2 and of the one before.
+ */
+static const char *const board_sql =
+"SELECT b.board_id, b.participant OPERATOR(pg_catalog.=) 'rep',"
+"       k.unit OPERATOR(pg_catalog.=) 'currency', k.den_measure IS NOT NULL, s.currency_scale, p.ps,"
+"       CASE WHEN b.period OPERATOR(pg_catalog.<>) 'all'"
+"            THEN salesperf.calendar_start(p.ps OPERATOR(pg_catalog.-) '1 microsecond'::pg_catalog.interval,"
+"                                          b.period, s.time_zone, s.week_start,"
+"                                          s.fiscal_year_start_month, s.calendar) END"
+"  FROM salesperf.leaderboard b"
+"  JOIN salesperf.kpi k ON k.name OPERATOR(pg_catalog.=) b.metric"
+" CROSS JOIN salesperf.settings s"
+" CROSS JOIN LATERAL (SELECT salesperf.calendar_start($2, b.period, s.time_zone, s.week_start,"
+"                                                    s.fiscal_year_start_month, s.calendar) AS ps) p"
+" WHERE b.name OPERATOR(pg_catalog.=) $1";
+
+/* The first $3 standings of active reps, in board order, scores as shown. */
+static const char *const head_sql =
+"SELECT st.participant_id, r.name,"
+"       CASE WHEN $4 THEN pg_catalog.round(st.score, $6)"
+"            WHEN $5 THEN pg_catalog.trim_scale(pg_catalog.round(st.score, 4))"
+"            ELSE pg_catalog.trim_scale(st.score) END,"
+"       st.sort_score OPERATOR(pg_catalog.>) 0, st.sort_score"
+"  FROM salesperf.standing st"
+"  JOIN salesperf.rep r ON r.rep_id OPERATOR(pg_catalog.=) st.participant_id AND r.active"
+" WHERE st.board_id OPERATOR(pg_catalog.=) $1 AND st.period_start OPERATOR(pg_catalog.=) $2"
+" ORDER BY st.sort_score DESC NULLS LAST, st.reached_at, st.participant_id"
+" LIMIT $3";
+
+static const char *const ranked_sql =
+"SELECT t.rank, t.participant_id, t.name, t.score, t.previous_rank, t.movement"
+"  FROM salesperf.leaderboard_top_ranked($1, $2, $3) t";
+
+static SPIPlanPtr board_plan = NULL;
+static SPIPlanPtr head_plan = NULL;
+static SPIPlanPtr ranked_plan = NULL;
+
+/* Previous ranks land in the head's slots, found by participant id. */
+typedef struct HeadSlots
+{
+	int64	   *ids;			/* participant of each head row */
+	int64	   *previous;		/* rank at the end of the previous period */
+	bool	   *known;
+	int			n;
+} HeadSlots;
+
+static void
+note_previous_rank(void *arg, int64 participant, int64 rank)
+{
+	HeadSlots  *slots = (HeadSlots *) arg;
+
+	for (int i = 0; i < slots->n; i++)
+		if (slots->ids[i] == participant)
+		{
+			slots->previous[i] = rank;
+			slots->known[i] = true;
+		}
+}
+
+/* Answers from leaderboard_top_ranked(): every participant ranked. */
+static void
+put_ranked(ReturnSetInfo *rsinfo, Datum *args, char *nulls)
+{
+	Oid			types[3] = {TEXTOID, INT4OID, TIMESTAMPTZOID};
+
+	if (SPI_execute_plan(salesperf_kept_plan(&ranked_plan, ranked_sql, 3, types), args, nulls, true, 0)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "salesperf: could not rank the board");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		Datum		values[6];
+		bool		isnull[6];
+
+		for (int c = 0; c < 6; c++)
+			values[c] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &isnull[c]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+	}
+}
+
+/* Whether two head rows (sort scores, both above zero) tie. */
+static bool
+same_score(Datum a, Datum b)
+{
+	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, a, b)) == 0;
+}
+
+Datum
+salesperf_leaderboard_top(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		args[3];
+	char		nulls[3];
+	Oid			board_types[2] = {TEXTOID, TIMESTAMPTZOID};
+	Oid			head_types[6] = {INT4OID, TIMESTAMPTZOID, INT4OID, BOOLOID, BOOLOID, INT4OID};
+	Datum		head_args[6];
+	char		head_nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	bool		isnull;
+	int32		n;
+	bool		fast;
+	int32		board_id;
+	Datum		previous_start;
+	bool		no_previous;
+	SPITupleTable *head;
+	uint64		rows;
+	HeadSlots	slots;
+	int64		rank = 0;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < 3; i++)
+	{
+		args[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "salesperf: SPI_connect failed");
+
+	/* NULLs, a negative n, an unknown board: the ranked path says why. */
+	n = PG_ARGISNULL(1) ? -1 : PG_GETARG_INT32(1);
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || n <= 0)
+	{
+		put_ranked(rsinfo, args, nulls);
+		SPI_finish();
+		return (Datum) 0;
+	}
+	{
+		Datum		board_args[2] = {args[0], args[2]};
+
+		if (SPI_execute_plan(salesperf_kept_generic_plan(&board_plan, board_sql, 2, board_types),
+							 board_args, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "salesperf: could not read the board");
+	}
+	if (SPI_processed != 1 ||
+		!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
+	{
+		put_ranked(rsinfo, args, nulls);
+		SPI_finish();
+		return (Datum) 0;
+	}
+	fast = true;
+	board_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	head_args[0] = Int32GetDatum(board_id);
+	head_args[1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6, &isnull);
+	head_args[2] = Int32GetDatum(n);
+	head_args[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+	if (isnull)
+		head_nulls[3] = 'n';
+	head_args[4] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
+	head_args[5] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
+	if (isnull)
+		head_nulls[5] = 'n';
+	previous_start = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7, &no_previous);
+
+	if (SPI_execute_plan(salesperf_kept_generic_plan(&head_plan, head_sql, 6, head_types),
+						 head_args, head_nulls, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "salesperf: could not read the standings");
+	head = SPI_tuptable;
+	rows = SPI_processed;
+
+	/* Fewer than n standings, or one at or below zero: rank everyone. */
+	if (rows < (uint64) n)
+		fast = false;
+	for (uint64 i = 0; fast && i < rows; i++)
+	{
+		Datum		positive = SPI_getbinval(head->vals[i], head->tupdesc, 4, &isnull);
+
+		if (isnull || !DatumGetBool(positive))
+			fast = false;
+	}
+	if (!fast)
+	{
+		put_ranked(rsinfo, args, nulls);
+		SPI_finish();
+		return (Datum) 0;
+	}
+
+	slots.n = (int) rows;
+	slots.ids = palloc(sizeof(int64) * rows);
+	slots.previous = palloc0(sizeof(int64) * rows);
+	slots.known = palloc0(sizeof(bool) * rows);
+	for (uint64 i = 0; i < rows; i++)
+		slots.ids[i] = DatumGetInt64(SPI_getbinval(head->vals[i], head->tupdesc, 1, &isnull));
+	if (!no_previous)
+		salesperf_previous_ranks_emit(board_id, DatumGetTimestampTz(previous_start), slots.ids, slots.n,
+									  note_previous_rank, &slots);
+
+	for (uint64 i = 0; i < rows; i++)
+	{
+		Datum		values[6];
+		bool		isnull_out[6] = {false, false, false, false, false, false};
+		Datum		sort_score = SPI_getbinval(head->vals[i], head->tupdesc, 5, &isnull);
+
+		/* Competition rank: ties share the rank of the first of them. */
+		if (i == 0 || !same_score(sort_score, SPI_getbinval(head->vals[i - 1], head->tupdesc, 5, &isnull)))
+			rank = (int64) i + 1;
+		values[0] = Int64GetDatum(rank);
+		values[1] = Int64GetDatum(slots.ids[i]);
+		values[2] = SPI_getbinval(head->vals[i], head->tupdesc, 2, &isnull_out[2]);
+		values[3] = SPI_getbinval(head->vals[i], head->tupdesc, 3, &isnull_out[3]);
+		if (slots.known[i])
+		{
+			values[4] = Int64GetDatum(slots.previous[i]);
+			values[5] = Int32GetDatum((int32) (slots.previous[i] - rank));
+		}
+		else
+			isnull_out[4] = isnull_out[5] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull_out);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
