@@ -15,11 +15,15 @@
  * Callers keep only answers computed by a transaction without an id of its
  * own: its own later changes then get an id the kept snapshot cannot have
  * seen, and its earlier ones cannot outlive a rollback in the cache.
- * Checking reads an index range of org_change and writes nothing.
+ * Checking reads an index range of org_change and writes nothing; when no
+ * transaction has ended since the kept snapshot (the active one lists the
+ * same running transactions up to the same horizon) and this transaction
+ * has written nothing, both see the same and nothing is read.
  */
 #include "postgres.h"
 
 #include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/memutils.h"
@@ -119,6 +123,22 @@ sees_all_it_saw(const KeptSnapshot *kept)
 	return true;
 }
 
+/*
+ * With sees_all_it_saw(): does the active snapshot see exactly what the kept
+ * one saw?  Same horizon, and as many transactions running (those it holds
+ * running are a subset of the kept ones), and no writes of our own.
+ */
+static bool
+sees_the_same(const KeptSnapshot *kept)
+{
+	Snapshot	now = GetActiveSnapshot();
+	int32		nsub = now->takenDuringRecovery ? now->subxcnt : 0;
+
+	return !TransactionIdIsValid(GetTopTransactionIdIfAny()) &&
+		widen(now->xmax, ReadNextFullTransactionId()) == U64FromFullTransactionId(kept->xmax) &&
+		(int) now->xcnt + nsub == kept->nxip;
+}
+
 bool
 salesperf_kept_snapshot_still_exact(const KeptSnapshot *kept)
 {
@@ -128,6 +148,8 @@ salesperf_kept_snapshot_still_exact(const KeptSnapshot *kept)
 
 	if (!sees_all_it_saw(kept))
 		return false;
+	if (sees_the_same(kept))
+		return true;
 	args[0] = FullTransactionIdGetDatum(kept->xmin);
 	if (SPI_execute_plan(salesperf_kept_plan(&changes_plan, changes_sql, 1, types),
 						 args, NULL, true, 0) != SPI_OK_SELECT)

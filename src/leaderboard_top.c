@@ -6,8 +6,8 @@
  * The common read is a rep board whose first n standings all score above
  * zero: then nobody who is not materialized (a rep who recorded nothing
  * scores 0) can rank among them, and the top is one probe of the standings
- * index plus the previous ranks (previous_ranks.c).  That path is here, with
- * prepared plans, because a board screen calls it on every refresh.  Any
+ * index plus the previous ranks (previous_ranks.c).  That path is here, one
+ * prepared statement, because a board screen calls it on every refresh.  Any
  * other case (a unit board, scores at or below zero, fewer than n
  * standings, bad arguments) is answered by leaderboard_top_ranked(), which
  * ranks every participant and raises the errors.
@@ -30,42 +30,46 @@
 PG_FUNCTION_INFO_V1(salesperf_leaderboard_top);
 
 /*
- * The board, how its scores are shown (as display_score() shows them) and
- * the starts of the period containing $2 and of the one before.
+ * In one statement: the board, the starts of the period containing $2 and
+ * of the one before, and on a rep board the first $3 standings of active
+ * reps in board order, scores shown as display_score() shows them.  One
+ * row with NULL standing columns when there are none (or the board ranks
+ * units); no row for an unknown board.
  */
-static const char *const board_sql =
-"SELECT b.board_id, b.participant OPERATOR(pg_catalog.=) 'rep',"
-"       k.unit OPERATOR(pg_catalog.=) 'currency', k.den_measure IS NOT NULL, s.currency_scale, p.ps,"
-"       CASE WHEN b.period OPERATOR(pg_catalog.<>) 'all'"
-"            THEN salesperf.calendar_start(p.ps OPERATOR(pg_catalog.-) '1 microsecond'::pg_catalog.interval,"
-"                                          b.period, s.time_zone, s.week_start,"
-"                                          s.fiscal_year_start_month, s.calendar) END"
-"  FROM salesperf.leaderboard b"
-"  JOIN salesperf.kpi k ON k.name OPERATOR(pg_catalog.=) b.metric"
-" CROSS JOIN salesperf.settings s"
-" CROSS JOIN LATERAL (SELECT salesperf.calendar_start($2, b.period, s.time_zone, s.week_start,"
-"                                                    s.fiscal_year_start_month, s.calendar) AS ps) p"
-" WHERE b.name OPERATOR(pg_catalog.=) $1";
-
-/* The first $3 standings of active reps, in board order, scores as shown. */
-static const char *const head_sql =
-"SELECT st.participant_id, r.name,"
-"       CASE WHEN $4 THEN pg_catalog.round(st.score, $6)"
-"            WHEN $5 THEN pg_catalog.trim_scale(pg_catalog.round(st.score, 4))"
-"            ELSE pg_catalog.trim_scale(st.score) END,"
-"       st.sort_score OPERATOR(pg_catalog.>) 0, st.sort_score"
-"  FROM salesperf.standing st"
-"  JOIN salesperf.rep r ON r.rep_id OPERATOR(pg_catalog.=) st.participant_id AND r.active"
-" WHERE st.board_id OPERATOR(pg_catalog.=) $1 AND st.period_start OPERATOR(pg_catalog.=) $2"
-" ORDER BY st.sort_score DESC NULLS LAST, st.reached_at, st.participant_id"
-" LIMIT $3";
+static const char *const top_sql =
+"SELECT bb.board_id, bb.rep_board, bb.previous_start,"
+"       h.participant_id, h.name, h.score, h.positive, h.sort_score"
+"  FROM (SELECT b.board_id, b.participant OPERATOR(pg_catalog.=) 'rep' AS rep_board,"
+"               k.unit OPERATOR(pg_catalog.=) 'currency' AS money, k.den_measure IS NOT NULL AS ratio,"
+"               s.currency_scale, p.ps,"
+"               CASE WHEN b.period OPERATOR(pg_catalog.<>) 'all'"
+"                    THEN salesperf.calendar_start(p.ps OPERATOR(pg_catalog.-) '1 microsecond'::pg_catalog.interval,"
+"                                                  b.period, s.time_zone, s.week_start,"
+"                                                  s.fiscal_year_start_month, s.calendar) END AS previous_start"
+"          FROM salesperf.leaderboard b"
+"          JOIN salesperf.kpi k ON k.name OPERATOR(pg_catalog.=) b.metric"
+"         CROSS JOIN salesperf.settings s"
+"         CROSS JOIN LATERAL (SELECT salesperf.calendar_start($2, b.period, s.time_zone, s.week_start,"
+"                                                            s.fiscal_year_start_month, s.calendar) AS ps) p"
+"         WHERE b.name OPERATOR(pg_catalog.=) $1) bb"
+"  LEFT JOIN LATERAL ("
+"       SELECT st.participant_id, r.name,"
+"              CASE WHEN bb.money THEN pg_catalog.round(st.score, bb.currency_scale)"
+"                   WHEN bb.ratio THEN pg_catalog.trim_scale(pg_catalog.round(st.score, 4))"
+"                   ELSE pg_catalog.trim_scale(st.score) END AS score,"
+"              st.sort_score OPERATOR(pg_catalog.>) 0 AS positive, st.sort_score"
+"         FROM salesperf.standing st"
+"         JOIN salesperf.rep r ON r.rep_id OPERATOR(pg_catalog.=) st.participant_id AND r.active"
+"        WHERE bb.rep_board"
+"          AND st.board_id OPERATOR(pg_catalog.=) bb.board_id AND st.period_start OPERATOR(pg_catalog.=) bb.ps"
+"        ORDER BY st.sort_score DESC NULLS LAST, st.reached_at, st.participant_id"
+"        LIMIT $3) h ON true";
 
 static const char *const ranked_sql =
 "SELECT t.rank, t.participant_id, t.name, t.score, t.previous_rank, t.movement"
 "  FROM salesperf.leaderboard_top_ranked($1, $2, $3) t";
 
-static SPIPlanPtr board_plan = NULL;
-static SPIPlanPtr head_plan = NULL;
+static SPIPlanPtr top_plan = NULL;
 static SPIPlanPtr ranked_plan = NULL;
 
 /* Previous ranks land in the head's slots, found by participant id. */
@@ -123,16 +127,13 @@ salesperf_leaderboard_top(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		args[3];
 	char		nulls[3];
-	Oid			board_types[2] = {TEXTOID, TIMESTAMPTZOID};
-	Oid			head_types[6] = {INT4OID, TIMESTAMPTZOID, INT4OID, BOOLOID, BOOLOID, INT4OID};
-	Datum		head_args[6];
-	char		head_nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			types[3] = {TEXTOID, TIMESTAMPTZOID, INT4OID};
 	bool		isnull;
 	int32		n;
 	bool		fast;
-	int32		board_id;
-	Datum		previous_start;
-	bool		no_previous;
+	int32		board_id = 0;
+	Datum		previous_start = (Datum) 0;
+	bool		no_previous = true;
 	SPITupleTable *head;
 	uint64		rows;
 	HeadSlots	slots;
@@ -147,54 +148,38 @@ salesperf_leaderboard_top(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "salesperf: SPI_connect failed");
 
-	/* NULLs, a negative n, an unknown board: the ranked path says why. */
+	/* NULLs, n of zero or less: the ranked path answers or says why. */
 	n = PG_ARGISNULL(1) ? -1 : PG_GETARG_INT32(1);
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || n <= 0)
+	fast = !PG_ARGISNULL(0) && !PG_ARGISNULL(2) && n > 0;
+	if (fast)
 	{
-		put_ranked(rsinfo, args, nulls);
-		SPI_finish();
-		return (Datum) 0;
-	}
-	{
-		Datum		board_args[2] = {args[0], args[2]};
+		Datum		top_args[3] = {args[0], args[2], args[1]};
 
-		if (SPI_execute_plan(salesperf_kept_generic_plan(&board_plan, board_sql, 2, board_types),
-							 board_args, NULL, true, 0) != SPI_OK_SELECT)
+		if (SPI_execute_plan(salesperf_kept_generic_plan(&top_plan, top_sql, 3, types),
+							 top_args, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "salesperf: could not read the board");
 	}
-	if (SPI_processed != 1 ||
-		!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)))
-	{
-		put_ranked(rsinfo, args, nulls);
-		SPI_finish();
-		return (Datum) 0;
-	}
-	fast = true;
-	board_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	head_args[0] = Int32GetDatum(board_id);
-	head_args[1] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6, &isnull);
-	head_args[2] = Int32GetDatum(n);
-	head_args[3] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
-	if (isnull)
-		head_nulls[3] = 'n';
-	head_args[4] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
-	head_args[5] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
-	if (isnull)
-		head_nulls[5] = 'n';
-	previous_start = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7, &no_previous);
-
-	if (SPI_execute_plan(salesperf_kept_generic_plan(&head_plan, head_sql, 6, head_types),
-						 head_args, head_nulls, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "salesperf: could not read the standings");
 	head = SPI_tuptable;
-	rows = SPI_processed;
+	rows = fast ? SPI_processed : 0;
 
-	/* Fewer than n standings, or one at or below zero: rank everyone. */
-	if (rows < (uint64) n)
+	/*
+	 * An unknown board (no row), a unit board, fewer than n standings, one
+	 * at or below zero: rank everyone.
+	 */
+	if (rows == 0 ||
+		!DatumGetBool(SPI_getbinval(head->vals[0], head->tupdesc, 2, &isnull)))
 		fast = false;
+	else
+	{
+		board_id = DatumGetInt32(SPI_getbinval(head->vals[0], head->tupdesc, 1, &isnull));
+		previous_start = SPI_getbinval(head->vals[0], head->tupdesc, 3, &no_previous);
+		(void) SPI_getbinval(head->vals[0], head->tupdesc, 4, &isnull);
+		if (isnull || rows < (uint64) n)
+			fast = false;
+	}
 	for (uint64 i = 0; fast && i < rows; i++)
 	{
-		Datum		positive = SPI_getbinval(head->vals[i], head->tupdesc, 4, &isnull);
+		Datum		positive = SPI_getbinval(head->vals[i], head->tupdesc, 7, &isnull);
 
 		if (isnull || !DatumGetBool(positive))
 			fast = false;
@@ -211,7 +196,7 @@ salesperf_leaderboard_top(PG_FUNCTION_ARGS)
 	slots.previous = palloc0(sizeof(int64) * rows);
 	slots.known = palloc0(sizeof(bool) * rows);
 	for (uint64 i = 0; i < rows; i++)
-		slots.ids[i] = DatumGetInt64(SPI_getbinval(head->vals[i], head->tupdesc, 1, &isnull));
+		slots.ids[i] = DatumGetInt64(SPI_getbinval(head->vals[i], head->tupdesc, 4, &isnull));
 	if (!no_previous)
 		salesperf_previous_ranks_emit(board_id, DatumGetTimestampTz(previous_start), slots.ids, slots.n,
 									  note_previous_rank, &slots);
@@ -220,15 +205,15 @@ salesperf_leaderboard_top(PG_FUNCTION_ARGS)
 	{
 		Datum		values[6];
 		bool		isnull_out[6] = {false, false, false, false, false, false};
-		Datum		sort_score = SPI_getbinval(head->vals[i], head->tupdesc, 5, &isnull);
+		Datum		sort_score = SPI_getbinval(head->vals[i], head->tupdesc, 8, &isnull);
 
 		/* Competition rank: ties share the rank of the first of them. */
-		if (i == 0 || !same_score(sort_score, SPI_getbinval(head->vals[i - 1], head->tupdesc, 5, &isnull)))
+		if (i == 0 || !same_score(sort_score, SPI_getbinval(head->vals[i - 1], head->tupdesc, 8, &isnull)))
 			rank = (int64) i + 1;
 		values[0] = Int64GetDatum(rank);
 		values[1] = Int64GetDatum(slots.ids[i]);
-		values[2] = SPI_getbinval(head->vals[i], head->tupdesc, 2, &isnull_out[2]);
-		values[3] = SPI_getbinval(head->vals[i], head->tupdesc, 3, &isnull_out[3]);
+		values[2] = SPI_getbinval(head->vals[i], head->tupdesc, 5, &isnull_out[2]);
+		values[3] = SPI_getbinval(head->vals[i], head->tupdesc, 6, &isnull_out[3]);
 		if (slots.known[i])
 		{
 			values[4] = Int64GetDatum(slots.previous[i]);

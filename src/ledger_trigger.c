@@ -359,7 +359,13 @@ prepared(const char *const *sql)
 				plan = SPI_prepare(*sql, LATE_NARGS, late_types);
 				break;
 			case ARGS_ROW:
-				plan = SPI_prepare(*sql, ROW_NARGS, row_types);
+				/*
+				 * One row's keys: the same plan suits every row, and the
+				 * plan cache would otherwise plan these again on every
+				 * write (a custom plan's estimate, with the row's values
+				 * folded in, always looks cheaper).
+				 */
+				plan = SPI_prepare_cursor(*sql, ROW_NARGS, row_types, CURSOR_OPT_GENERIC_PLAN);
 				break;
 			default:
 				plan = SPI_prepare(*sql, 0, NULL);
