@@ -98,18 +98,26 @@ static const char *const late_sql =
 "                WHERE k.rep_id = p.rep_id AND k.day = p.day AND k.kind = p.kind"
 "                  AND k.last_at >= p.first_at)";
 
-/* Whether a new row `x` (day `d`) falls in one of the late triples $1, $2, $3. */
+/*
+ * Whether a new row `x` (day `d`) falls in one of the late triples $1, $2,
+ * $3.  An uncorrelated IN, so that the triples are hashed once per
+ * statement: a correlated probe would scan them all for every new row.
+ */
 #define IS_LATE(x, d) \
-"EXISTS (SELECT 1 FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::date[])," \
-"                                 pg_catalog.unnest($3::text[])) AS l(rep_id, day, kind)" \
-"         WHERE l.rep_id = " x ".rep_id AND l.day = " d " AND l.kind = " x ".kind)"
+"((" x ".rep_id, " d ", " x ".kind) IN (" \
+"   SELECT l.rep_id, l.day, l.kind" \
+"     FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::date[])," \
+"                     pg_catalog.unnest($3::text[])) AS l(rep_id, day, kind)))"
 
 /*
  * Awards of the capped rows that come after their day's last activity: the
  * rule's cap less what it already awarded that rep that day (the sum of
  * the earlier awards, which is min(earlier raw, cap)) less the raw points
  * of the new rows before, in (occurred_at, activity_id) order -- what the
- * window of rederive_days() and recompute() gives those rows.
+ * window of rederive_days() and recompute() gives those rows.  What the
+ * rule already awarded is one index probe per row: a join of the rows with
+ * their (rep, day, rule) groups was planned as a nested loop (the planner
+ * cannot count a transition table) and cost rows x groups.
  */
 static const char *const award_in_order_sql =
 "WITH f AS MATERIALIZED ("
@@ -118,20 +126,18 @@ static const char *const award_in_order_sql =
 "     FROM (" CAPPED_NEW ") c"
 "     JOIN salesperf.point_rule r"
 "       ON r.kind = c.kind AND r.active AND r.daily_cap IS NOT NULL AND r.valid @> c.occurred_at"
-"    WHERE NOT " IS_LATE("c", "c.day") "),"
-" used AS ("
-"   SELECT g.rep_id, g.day, g.rule_id,"
-"          (SELECT COALESCE(pg_catalog.sum(a.points), 0) FROM salesperf.capped_award a"
-"            WHERE a.rep_id = g.rep_id AND a.day = g.day AND a.rule_id = g.rule_id) AS used"
-"     FROM (SELECT DISTINCT f.rep_id, f.day, f.rule_id FROM f) g)"
+"    WHERE NOT " IS_LATE("c", "c.day") ")"
 "INSERT INTO salesperf.capped_award (activity_id, rule_id, rep_id, day, kind, points)"
 "SELECT t.activity_id, t.rule_id, t.rep_id, t.day, t.kind, t.earned"
 "  FROM (SELECT f.activity_id, f.rule_id, f.rep_id, f.day, f.kind,"
-"               LEAST(f.raw, GREATEST(0, f.daily_cap - u.used - COALESCE(pg_catalog.sum(f.raw) OVER ("
-"                     PARTITION BY f.rep_id, f.day, f.rule_id"
-"                     ORDER BY f.occurred_at, f.activity_id"
-"                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS earned"
-"          FROM f JOIN used u ON u.rep_id = f.rep_id AND u.day = f.day AND u.rule_id = f.rule_id) t"
+"               LEAST(f.raw, GREATEST(0, f.daily_cap"
+"                     - (SELECT COALESCE(pg_catalog.sum(a.points), 0) FROM salesperf.capped_award a"
+"                         WHERE a.rep_id = f.rep_id AND a.day = f.day AND a.rule_id = f.rule_id)"
+"                     - COALESCE(pg_catalog.sum(f.raw) OVER ("
+"                         PARTITION BY f.rep_id, f.day, f.rule_id"
+"                         ORDER BY f.occurred_at, f.activity_id"
+"                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS earned"
+"          FROM f) t"
 " WHERE t.earned <> 0"
 " ORDER BY 1, 2";
 
