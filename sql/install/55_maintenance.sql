@@ -347,9 +347,13 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 SET work_mem = '256MB'
--- Hash aggregates and joins over the whole ledger: up to 1 GB each before
--- they spill to disk (the estimates of groups run high).
+-- Hash joins over the whole ledger: up to 1 GB each before they spill to
+-- disk (the estimates run high).
 SET hash_mem_multiplier = 4
+-- Sorting groups the counters faster than hashing them: most
+-- groups hold one or two rows, and each hashed group keeps numeric sum
+-- states (3,000,000 activities at 100,000 reps: 71 s instead of 82 s).
+SET enable_hashagg = off
 AS $$
 DECLARE
     s salesperf.settings;

@@ -627,6 +627,9 @@ COMMENT ON FUNCTION salesperf.leaderboard_top(text, integer, timestamptz) IS
   'Top n of a board for the period containing `at`: competition rank, score (money at the currency scale), rank at the end of the previous period (NULL if the participant recorded nothing then) and movement (positive = climbed). Unit boards roll up by today''s org chart.';
 
 
+-- sql/install/55_maintenance.sql: recompute() groups by sorting
+ALTER FUNCTION salesperf.recompute() SET enable_hashagg = off;
+
 -- sql/install/90_access.sql: the new objects in their levels
 CREATE OR REPLACE FUNCTION salesperf.board(name text)
 RETURNS salesperf.leaderboard
