@@ -79,19 +79,30 @@ typedef struct HeadSlots
 	int64	   *previous;		/* rank at the end of the previous period */
 	bool	   *known;
 	int			n;
+	int			next;			/* where the search for the next id starts */
 } HeadSlots;
 
+/*
+ * Ranks mostly arrive in the head's order (the kept ranking answers id by
+ * id), so the search starts after the last slot filled: one step each.
+ */
 static void
 note_previous_rank(void *arg, int64 participant, int64 rank)
 {
 	HeadSlots  *slots = (HeadSlots *) arg;
 
-	for (int i = 0; i < slots->n; i++)
+	for (int k = 0; k < slots->n; k++)
+	{
+		int			i = (slots->next + k) % slots->n;
+
 		if (slots->ids[i] == participant)
 		{
 			slots->previous[i] = rank;
 			slots->known[i] = true;
+			slots->next = i + 1;
+			return;
 		}
+	}
 }
 
 /* Answers from leaderboard_top_ranked(): every participant ranked. */
@@ -192,6 +203,7 @@ salesperf_leaderboard_top(PG_FUNCTION_ARGS)
 	}
 
 	slots.n = (int) rows;
+	slots.next = 0;
 	slots.ids = palloc(sizeof(int64) * rows);
 	slots.previous = palloc0(sizeof(int64) * rows);
 	slots.known = palloc0(sizeof(bool) * rows);

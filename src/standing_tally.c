@@ -219,9 +219,41 @@ compare_entries(const void *a, const void *b)
 											 NumericGetDatum(y->bucket)));
 }
 
-/* Adds +sign for each row of `rows` that is its own contributor's and has a score. */
+/* The distinct (board, period) pairs a statement's rows belong to. */
+typedef struct PeriodSet
+{
+	int32	   *boards;
+	TimestampTz *periods;
+	int			count;
+	int			capacity;
+} PeriodSet;
+
 static void
-collect(TallyEntries *entries, Tuplestorestate *rows, Relation rel, int sign)
+add_period(PeriodSet *set, int32 board, TimestampTz period)
+{
+	/* Most statements touch a handful of pairs: the last ones first. */
+	for (int i = set->count - 1; i >= 0; i--)
+		if (set->boards[i] == board && set->periods[i] == period)
+			return;
+	if (set->count == set->capacity)
+	{
+		set->capacity = set->capacity ? set->capacity * 2 : 8;
+		set->boards = set->boards ? repalloc_huge(set->boards, sizeof(int32) * set->capacity)
+			: palloc(sizeof(int32) * set->capacity);
+		set->periods = set->periods ? repalloc_huge(set->periods, sizeof(TimestampTz) * set->capacity)
+			: palloc(sizeof(TimestampTz) * set->capacity);
+	}
+	set->boards[set->count] = board;
+	set->periods[set->count] = period;
+	set->count++;
+}
+
+/*
+ * Adds +sign for each row of `rows` that is its own contributor's and has a
+ * score, and every row's (board, period) to `periods`.
+ */
+static void
+collect(TallyEntries *entries, PeriodSet *periods, Tuplestorestate *rows, Relation rel, int sign)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	int			board_att = SPI_fnumber(desc, "board_id");
@@ -242,7 +274,10 @@ collect(TallyEntries *entries, Tuplestorestate *rows, Relation rel, int sign)
 		bool		isnull;
 		Datum		score;
 		TallyEntry *entry;
+		int32		board = DatumGetInt32(slot_getattr(slot, board_att, &isnull));
+		TimestampTz period = DatumGetTimestampTz(slot_getattr(slot, period_att, &isnull));
 
+		add_period(periods, board, period);
 		if (DatumGetInt64(slot_getattr(slot, participant_att, &isnull)) !=
 			DatumGetInt64(slot_getattr(slot, contributor_att, &isnull)))
 			continue;
@@ -257,8 +292,8 @@ collect(TallyEntries *entries, Tuplestorestate *rows, Relation rel, int sign)
 				: palloc(sizeof(TallyEntry) * entries->capacity);
 		}
 		entry = &entries->items[entries->count++];
-		entry->board_id = DatumGetInt32(slot_getattr(slot, board_att, &isnull));
-		entry->period_start = DatumGetTimestampTz(slot_getattr(slot, period_att, &isnull));
+		entry->board_id = board;
+		entry->period_start = period;
 		entry->bucket = bucket_of(DatumGetNumeric(score));
 		entry->participants = sign;
 	}
@@ -310,55 +345,6 @@ write_entries(TallyEntry *items, int count)
 	SPI_finish();
 }
 
-/* The distinct (board, period) pairs a statement's rows belong to. */
-typedef struct PeriodSet
-{
-	int32	   *boards;
-	TimestampTz *periods;
-	int			count;
-	int			capacity;
-} PeriodSet;
-
-static void
-collect_periods(PeriodSet *set, Tuplestorestate *rows, Relation rel)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-	int			board_att = SPI_fnumber(desc, "board_id");
-	int			period_att = SPI_fnumber(desc, "period_start");
-	TupleTableSlot *slot;
-
-	if (rows == NULL)
-		return;
-	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
-	tuplestore_rescan(rows);
-	while (tuplestore_gettupleslot(rows, true, false, slot))
-	{
-		bool		isnull;
-		int32		board = DatumGetInt32(slot_getattr(slot, board_att, &isnull));
-		TimestampTz period = DatumGetTimestampTz(slot_getattr(slot, period_att, &isnull));
-		int			i;
-
-		/* Most statements touch a handful of pairs: the last ones first. */
-		for (i = set->count - 1; i >= 0; i--)
-			if (set->boards[i] == board && set->periods[i] == period)
-				break;
-		if (i >= 0)
-			continue;
-		if (set->count == set->capacity)
-		{
-			set->capacity = set->capacity ? set->capacity * 2 : 8;
-			set->boards = set->boards ? repalloc_huge(set->boards, sizeof(int32) * set->capacity)
-				: palloc(sizeof(int32) * set->capacity);
-			set->periods = set->periods ? repalloc_huge(set->periods, sizeof(TimestampTz) * set->capacity)
-				: palloc(sizeof(TimestampTz) * set->capacity);
-		}
-		set->boards[set->count] = board;
-		set->periods[set->count] = period;
-		set->count++;
-	}
-	ExecDropSingleTupleTableSlot(slot);
-}
-
 /* Notes the transaction if the statement changed a period that has ended. */
 static void
 note_ended_periods(PeriodSet *set)
@@ -398,6 +384,7 @@ salesperf_standing_tally_sync(PG_FUNCTION_ARGS)
 	TriggerData *trigdata;
 	TriggerEvent event;
 	TallyEntries entries = {NULL, 0, 0};
+	PeriodSet	periods = {NULL, NULL, 0, 0};
 	int			kept = 0;
 	int			i;
 
@@ -413,20 +400,12 @@ salesperf_standing_tally_sync(PG_FUNCTION_ARGS)
 				 errmsg("salesperf_standing_tally_sync() must be an AFTER ... FOR EACH STATEMENT trigger")));
 
 	if (TRIGGER_FIRED_BY_DELETE(event) || TRIGGER_FIRED_BY_UPDATE(event))
-		collect(&entries, trigdata->tg_oldtable, trigdata->tg_relation, -1);
+		collect(&entries, &periods, trigdata->tg_oldtable, trigdata->tg_relation, -1);
 	if (TRIGGER_FIRED_BY_INSERT(event) || TRIGGER_FIRED_BY_UPDATE(event))
-		collect(&entries, trigdata->tg_newtable, trigdata->tg_relation, 1);
+		collect(&entries, &periods, trigdata->tg_newtable, trigdata->tg_relation, 1);
 
 	/* Any row counts here, a unit board's too: they all move final ranks. */
-	{
-		PeriodSet	periods = {NULL, NULL, 0, 0};
-
-		if (TRIGGER_FIRED_BY_DELETE(event) || TRIGGER_FIRED_BY_UPDATE(event))
-			collect_periods(&periods, trigdata->tg_oldtable, trigdata->tg_relation);
-		if (TRIGGER_FIRED_BY_INSERT(event) || TRIGGER_FIRED_BY_UPDATE(event))
-			collect_periods(&periods, trigdata->tg_newtable, trigdata->tg_relation);
-		note_ended_periods(&periods);
-	}
+	note_ended_periods(&periods);
 
 	if (entries.count == 0)
 		return PointerGetDatum(NULL);
