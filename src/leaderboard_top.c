@@ -24,8 +24,13 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "board_facts.h"
+#include "board_head.h"
 #include "kept_plan.h"
 #include "previous_ranks.h"
+
+/* Longer heads are read by the ranked path. */
+#define MAX_HEAD 1000
 
 PG_FUNCTION_INFO_V1(salesperf_leaderboard_top);
 
@@ -132,21 +137,61 @@ same_score(Datum a, Datum b)
 	return DatumGetInt32(DirectFunctionCall2(numeric_cmp, a, b)) == 0;
 }
 
+/*
+ * The head through SQL (top_sql): under SERIALIZABLE, row-level security
+ * or missing privileges, where a plain query must do the reading.  Fills
+ * facts' board id and previous start; the count of head rows, or -1 when
+ * the ranked path must answer (unknown board, a unit board).
+ */
+static int
+head_by_query(Datum *args, int32 n, BoardFacts *facts, HeadRow *rows)
+{
+	Oid			types[3] = {TEXTOID, TIMESTAMPTZOID, INT4OID};
+	Datum		top_args[3] = {args[0], args[2], Int32GetDatum(n)};
+	SPITupleTable *head;
+	bool		isnull;
+	bool		no_previous;
+	int			count = 0;
+
+	if (SPI_execute_plan(salesperf_kept_generic_plan(&top_plan, top_sql, 3, types),
+						 top_args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "salesperf: could not read the board");
+	head = SPI_tuptable;
+	if (SPI_processed == 0 ||
+		!DatumGetBool(SPI_getbinval(head->vals[0], head->tupdesc, 2, &isnull)))
+		return -1;
+	facts->board_id = DatumGetInt32(SPI_getbinval(head->vals[0], head->tupdesc, 1, &isnull));
+	facts->previous_start = DatumGetTimestampTz(SPI_getbinval(head->vals[0], head->tupdesc, 3, &no_previous));
+	facts->all_time = no_previous;
+	(void) SPI_getbinval(head->vals[0], head->tupdesc, 4, &isnull);
+	if (isnull)
+		return 0;
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = head->vals[i];
+		HeadRow    *row = &rows[count++];
+		Datum		positive = SPI_getbinval(t, head->tupdesc, 7, &isnull);
+
+		row->positive = !isnull && DatumGetBool(positive);
+		row->participant_id = DatumGetInt64(SPI_getbinval(t, head->tupdesc, 4, &isnull));
+		row->name = SPI_getbinval(t, head->tupdesc, 5, &isnull);
+		row->score = SPI_getbinval(t, head->tupdesc, 6, &isnull);
+		row->sort_score = SPI_getbinval(t, head->tupdesc, 8, &isnull);
+	}
+	return count;
+}
+
 Datum
 salesperf_leaderboard_top(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		args[3];
 	char		nulls[3];
-	Oid			types[3] = {TEXTOID, TIMESTAMPTZOID, INT4OID};
-	bool		isnull;
 	int32		n;
+	int			rows = -1;
 	bool		fast;
-	int32		board_id = 0;
-	Datum		previous_start = (Datum) 0;
-	bool		no_previous = true;
-	SPITupleTable *head;
-	uint64		rows;
+	BoardFacts	facts;
+	HeadRow    *head = NULL;
 	HeadSlots	slots;
 	int64		rank = 0;
 
@@ -159,42 +204,33 @@ salesperf_leaderboard_top(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "salesperf: SPI_connect failed");
 
-	/* NULLs, n of zero or less: the ranked path answers or says why. */
+	/*
+	 * NULLs, n of zero or less (or more than a screen shows): the ranked
+	 * path answers or says why.
+	 */
 	n = PG_ARGISNULL(1) ? -1 : PG_GETARG_INT32(1);
-	fast = !PG_ARGISNULL(0) && !PG_ARGISNULL(2) && n > 0;
+	fast = !PG_ARGISNULL(0) && !PG_ARGISNULL(2) && n > 0 && n <= MAX_HEAD;
 	if (fast)
 	{
-		Datum		top_args[3] = {args[0], args[2], args[1]};
-
-		if (SPI_execute_plan(salesperf_kept_generic_plan(&top_plan, top_sql, 3, types),
-							 top_args, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "salesperf: could not read the board");
+		head = palloc(sizeof(HeadRow) * n);
+		if (!salesperf_board_facts(PG_GETARG_TEXT_PP(0), PG_GETARG_TIMESTAMPTZ(2), &facts)
+			|| !facts.rep_board)
+			rows = -1;
+		else
+		{
+			rows = salesperf_board_head_read(&facts, n, head);
+			if (rows < 0)
+				rows = head_by_query(args, n, &facts, head);
+		}
 	}
-	head = SPI_tuptable;
-	rows = fast ? SPI_processed : 0;
 
 	/*
-	 * An unknown board (no row), a unit board, fewer than n standings, one
-	 * at or below zero: rank everyone.
+	 * An unknown board, a unit board, fewer than n standings, one at or
+	 * below zero: rank everyone.
 	 */
-	if (rows == 0 ||
-		!DatumGetBool(SPI_getbinval(head->vals[0], head->tupdesc, 2, &isnull)))
-		fast = false;
-	else
-	{
-		board_id = DatumGetInt32(SPI_getbinval(head->vals[0], head->tupdesc, 1, &isnull));
-		previous_start = SPI_getbinval(head->vals[0], head->tupdesc, 3, &no_previous);
-		(void) SPI_getbinval(head->vals[0], head->tupdesc, 4, &isnull);
-		if (isnull || rows < (uint64) n)
-			fast = false;
-	}
-	for (uint64 i = 0; fast && i < rows; i++)
-	{
-		Datum		positive = SPI_getbinval(head->vals[i], head->tupdesc, 7, &isnull);
-
-		if (isnull || !DatumGetBool(positive))
-			fast = false;
-	}
+	fast = rows > 0 && rows == n;
+	for (int i = 0; fast && i < rows; i++)
+		fast = head[i].positive;
 	if (!fast)
 	{
 		put_ranked(rsinfo, args, nulls);
@@ -202,30 +238,29 @@ salesperf_leaderboard_top(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	}
 
-	slots.n = (int) rows;
+	slots.n = rows;
 	slots.next = 0;
 	slots.ids = palloc(sizeof(int64) * rows);
 	slots.previous = palloc0(sizeof(int64) * rows);
 	slots.known = palloc0(sizeof(bool) * rows);
-	for (uint64 i = 0; i < rows; i++)
-		slots.ids[i] = DatumGetInt64(SPI_getbinval(head->vals[i], head->tupdesc, 4, &isnull));
-	if (!no_previous)
-		salesperf_previous_ranks_emit(board_id, DatumGetTimestampTz(previous_start), slots.ids, slots.n,
+	for (int i = 0; i < rows; i++)
+		slots.ids[i] = head[i].participant_id;
+	if (!facts.all_time)
+		salesperf_previous_ranks_emit(facts.board_id, facts.previous_start, slots.ids, slots.n,
 									  note_previous_rank, &slots);
 
-	for (uint64 i = 0; i < rows; i++)
+	for (int i = 0; i < rows; i++)
 	{
 		Datum		values[6];
 		bool		isnull_out[6] = {false, false, false, false, false, false};
-		Datum		sort_score = SPI_getbinval(head->vals[i], head->tupdesc, 8, &isnull);
 
 		/* Competition rank: ties share the rank of the first of them. */
-		if (i == 0 || !same_score(sort_score, SPI_getbinval(head->vals[i - 1], head->tupdesc, 8, &isnull)))
+		if (i == 0 || !same_score(head[i].sort_score, head[i - 1].sort_score))
 			rank = (int64) i + 1;
 		values[0] = Int64GetDatum(rank);
-		values[1] = Int64GetDatum(slots.ids[i]);
-		values[2] = SPI_getbinval(head->vals[i], head->tupdesc, 5, &isnull_out[2]);
-		values[3] = SPI_getbinval(head->vals[i], head->tupdesc, 6, &isnull_out[3]);
+		values[1] = Int64GetDatum(head[i].participant_id);
+		values[2] = head[i].name;
+		values[3] = head[i].score;
 		if (slots.known[i])
 		{
 			values[4] = Int64GetDatum(slots.previous[i]);

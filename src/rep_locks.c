@@ -39,6 +39,16 @@ PG_FUNCTION_INFO_V1(salesperf_lock_reps);
 static SPIPlanPtr lock_plan = NULL;
 static SPIPlanPtr memberships_plan = NULL;
 
+/*
+ * Always its generic plan (a probe of the primary key whatever the ids):
+ * the plan cache would otherwise plan it again on every call, as the
+ * generic plan's estimate for an array of unknown length looks worse.
+ */
+static const char *const lock_sql =
+"SELECT r.rep_id FROM salesperf.rep r"
+" WHERE r.rep_id OPERATOR(pg_catalog.=) ANY ($1)"
+" ORDER BY r.rep_id FOR NO KEY UPDATE";
+
 static const char *const memberships_sql =
 "SELECT m.rep_id, m.ctid FROM salesperf.membership m"
 " WHERE m.rep_id OPERATOR(pg_catalog.=) ANY ($1)"
@@ -133,19 +143,9 @@ salesperf_lock_rep_ids(const int64 *wanted, int distinct)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "salesperf: SPI_connect failed");
-	if (lock_plan == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare("SELECT r.rep_id FROM salesperf.rep r"
-									   " WHERE r.rep_id OPERATOR(pg_catalog.=) ANY ($1)"
-									   " ORDER BY r.rep_id FOR NO KEY UPDATE",
-									   1, &argtype);
-
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "salesperf: could not prepare the rep lock");
-		lock_plan = plan;
-	}
 	arg = PointerGetDatum(reps);
-	if (SPI_execute_plan(lock_plan, &arg, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(salesperf_kept_generic_plan(&lock_plan, lock_sql, 1, &argtype),
+						 &arg, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "salesperf: rep lock failed");
 
 	if (SPI_processed < (uint64) distinct)

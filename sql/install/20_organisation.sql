@@ -157,70 +157,12 @@ $$;
 COMMENT ON FUNCTION salesperf.unit_of(bigint, timestamptz) IS
   'The unit a rep belonged to at a moment (NULL if none).';
 
+-- In C (src/assign.c): an org import calls it once per rep, and each call
+-- is a handful of key probes with kept plans.
 CREATE FUNCTION salesperf.assign(rep_id bigint, unit_id bigint,
                                  since timestamptz DEFAULT pg_catalog.now())
 RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
--- Its plans are generic and kept for the session (an import calls it once
--- per rep: planning would cost more than running), and one planned while
--- the membership table was empty and freshly analyzed would scan it whole
--- on every later call.  Every read here is a probe by key.
-SET enable_seqscan = off
-SET plan_cache_mode = force_generic_plan
-AS $$
-DECLARE
-    cur   salesperf.membership;
-    later timestamptz;
-BEGIN
-    IF rep_id IS NULL OR unit_id IS NULL OR since IS NULL THEN
-        RAISE EXCEPTION 'assign() needs a rep_id, a unit_id and a since moment'
-            USING ERRCODE = '22004';
-    END IF;
-    IF since IN ('infinity', '-infinity') THEN
-        RAISE EXCEPTION 'since must be a finite moment, not %', since USING ERRCODE = '22008';
-    END IF;
-    -- The rep row lock serializes changes of one rep's derived state (the
-    -- ledger triggers take the same lock, see lock_reps); it raises 42704
-    -- for an unknown rep.
-    PERFORM salesperf.lock_reps(ARRAY[assign.rep_id]);
-    PERFORM 1 FROM salesperf.unit u WHERE u.unit_id = assign.unit_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown unit %', unit_id USING ERRCODE = '42704', HINT = 'See salesperf.unit.';
-    END IF;
-
-    -- One probe of the btree on (rep_id, lower(during)): the rep's latest
-    -- membership.  Memberships never overlap, so if it starts at or before
-    -- since it is the only one that can hold since.
-    SELECT * INTO cur FROM salesperf.membership m
-     WHERE m.rep_id = assign.rep_id
-     ORDER BY pg_catalog.lower(m.during) DESC
-     LIMIT 1;
-    IF FOUND AND pg_catalog.lower(cur.during) > since THEN
-        SELECT pg_catalog.min(pg_catalog.lower(m.during)) INTO later
-          FROM salesperf.membership m
-         WHERE m.rep_id = assign.rep_id AND pg_catalog.lower(m.during) > since;
-        RAISE EXCEPTION 'rep % already has a membership starting at %, after %', rep_id, later, since
-            USING ERRCODE = '23P01',
-                  HINT = 'Memberships never overlap: change or delete the later membership first.';
-    END IF;
-
-    IF FOUND AND cur.during @> since THEN
-        IF cur.unit_id = assign.unit_id THEN
-            RETURN;                               -- already there
-        END IF;
-        IF pg_catalog.lower(cur.during) = since THEN
-            DELETE FROM salesperf.membership m
-             WHERE m.rep_id = cur.rep_id AND pg_catalog.lower(m.during) = pg_catalog.lower(cur.during);
-        ELSE
-            UPDATE salesperf.membership m
-               SET during = pg_catalog.tstzrange(pg_catalog.lower(cur.during), since, '[)')
-             WHERE m.rep_id = cur.rep_id AND pg_catalog.lower(m.during) = pg_catalog.lower(cur.during);
-        END IF;
-    END IF;
-    INSERT INTO salesperf.membership (rep_id, unit_id, during)
-    VALUES (assign.rep_id, assign.unit_id, pg_catalog.tstzrange(since, NULL, '[)'));
-END
-$$;
+AS 'MODULE_PATHNAME', 'salesperf_assign'
+LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION salesperf.assign(bigint, bigint, timestamptz) IS
   'Move a rep to a unit from `since` on: ends the current membership at `since` and opens the new one. Back-dating re-attributes activities.';

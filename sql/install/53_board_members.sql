@@ -1,14 +1,14 @@
 -- How many participants a rep board period has ("rank 57 of 60"), without
 -- counting every rep on each read (src/board_members.c).
 
--- Transactions that changed the org chart, the boards, the calendar or the
+-- Transactions that changed the org chart, the boards, the KPIs, the calendar or the
 -- standings of a period that had ended: one row each, so that a kept count
 -- of board members or final ranking can tell whether it is still exact.
 CREATE TABLE salesperf.org_change (
     txid xid8 PRIMARY KEY
 );
 COMMENT ON TABLE salesperf.org_change IS
-  'Derived: the transactions that changed reps, units, memberships, leaderboards, the configuration or the standings of a period that had ended (one row each); kept member counts and final ranks are checked against it.';
+  'Derived: the transactions that changed reps, units, memberships, leaderboards, KPIs, the configuration or the standings of a period that had ended (one row each); kept member counts and final ranks are checked against it.';
 
 CREATE FUNCTION salesperf.note_org_change()
 RETURNS trigger
@@ -34,7 +34,7 @@ DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['rep', 'unit', 'membership', 'leaderboard', 'configuration'] LOOP
+    FOREACH t IN ARRAY ARRAY['rep', 'unit', 'membership', 'leaderboard', 'kpi', 'configuration'] LOOP
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER org_change_noted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON salesperf.%I'
             ' FOR EACH STATEMENT EXECUTE FUNCTION salesperf.note_org_change()', t);

@@ -194,7 +194,7 @@ CREATE TABLE salesperf.org_change (
     txid xid8 PRIMARY KEY
 );
 COMMENT ON TABLE salesperf.org_change IS
-  'Derived: the transactions that changed reps, units, memberships, leaderboards, the configuration or the standings of a period that had ended (one row each); kept member counts and final ranks are checked against it.';
+  'Derived: the transactions that changed reps, units, memberships, leaderboards, KPIs, the configuration or the standings of a period that had ended (one row each); kept member counts and final ranks are checked against it.';
 
 CREATE FUNCTION salesperf.note_org_change()
 RETURNS trigger
@@ -220,7 +220,7 @@ DO $$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['rep', 'unit', 'membership', 'leaderboard', 'configuration'] LOOP
+    FOREACH t IN ARRAY ARRAY['rep', 'unit', 'membership', 'leaderboard', 'kpi', 'configuration'] LOOP
         EXECUTE pg_catalog.format(
             'CREATE TRIGGER org_change_noted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON salesperf.%I'
             ' FOR EACH STATEMENT EXECUTE FUNCTION salesperf.note_org_change()', t);
@@ -837,6 +837,13 @@ COMMENT ON FUNCTION salesperf.access_privileges(text) IS
 -- login's row-level security cuts down to its own rows: it returns only a
 -- count of a public board's participants, whoever asks.
 ALTER FUNCTION salesperf.board_unassigned(integer, timestamptz) SECURITY DEFINER;
+
+-- assign() is C (src/assign.c): an org import calls it once per rep.
+CREATE OR REPLACE FUNCTION salesperf.assign(rep_id bigint, unit_id bigint,
+                                            since timestamptz DEFAULT pg_catalog.now())
+RETURNS void
+AS 'MODULE_PATHNAME', 'salesperf_assign'
+LANGUAGE C VOLATILE;
 
 -- ---------------------------------------------------------------------------
 -- Last, as in the install script: the access rules, applied to every routine
