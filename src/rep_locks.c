@@ -37,13 +37,18 @@
 PG_FUNCTION_INFO_V1(salesperf_lock_reps);
 
 static SPIPlanPtr lock_plan = NULL;
+static SPIPlanPtr lock_one_plan = NULL;
 static SPIPlanPtr memberships_plan = NULL;
 
 /*
- * Always its generic plan (a probe of the primary key whatever the ids):
- * the plan cache would otherwise plan it again on every call, as the
- * generic plan's estimate for an array of unknown length looks worse.
+ * One rep (a single-row write, assign()): a probe of the primary key, with
+ * its generic plan kept.  Several: planned for the ids at hand (a generic
+ * plan for an array of unknown length may scan the table).
  */
+static const char *const lock_one_sql =
+"SELECT r.rep_id FROM salesperf.rep r"
+" WHERE r.rep_id OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE";
+
 static const char *const lock_sql =
 "SELECT r.rep_id FROM salesperf.rep r"
 " WHERE r.rep_id OPERATOR(pg_catalog.=) ANY ($1)"
@@ -144,8 +149,17 @@ salesperf_lock_rep_ids(const int64 *wanted, int distinct)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "salesperf: SPI_connect failed");
 	arg = PointerGetDatum(reps);
-	if (SPI_execute_plan(salesperf_kept_generic_plan(&lock_plan, lock_sql, 1, &argtype),
-						 &arg, NULL, false, 0) != SPI_OK_SELECT)
+	if (distinct == 1)
+	{
+		Oid			one_type = INT8OID;
+		Datum		one = Int64GetDatum(wanted[0]);
+
+		if (SPI_execute_plan(salesperf_kept_generic_plan(&lock_one_plan, lock_one_sql, 1, &one_type),
+							 &one, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "salesperf: rep lock failed");
+	}
+	else if (SPI_execute_plan(salesperf_kept_plan(&lock_plan, lock_sql, 1, &argtype),
+							  &arg, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "salesperf: rep lock failed");
 
 	if (SPI_processed < (uint64) distinct)
