@@ -23,6 +23,8 @@
 #include "utils/fmgrprotos.h"
 #include "utils/timestamp.h"
 
+#include "kpi_contribution.h"
+
 PG_FUNCTION_INFO_V1(salesperf_kpi_contribution);
 
 enum
@@ -32,79 +34,67 @@ enum
 	ARG_LAST_AT, ARG_LAST_AMOUNT_AT, ARG_LAST_POINT_AT
 };
 
-typedef enum
+KpiMeasure
+salesperf_kpi_measure(text *name)
 {
-	MEASURE_NONE, MEASURE_COUNT, MEASURE_SUM, MEASURE_POINTS
-} Measure;
-
-static Measure
-measure_arg(FunctionCallInfo fcinfo, int arg)
-{
-	text	   *t;
 	char	   *s;
 
-	if (PG_ARGISNULL(arg))
-		return MEASURE_NONE;
-	t = PG_GETARG_TEXT_PP(arg);
-	s = VARDATA_ANY(t);
-	switch (VARSIZE_ANY_EXHDR(t))
+	if (name == NULL)
+		return KPI_MEASURE_NONE;
+	s = VARDATA_ANY(name);
+	switch (VARSIZE_ANY_EXHDR(name))
 	{
 		case 5:
 			if (memcmp(s, "count", 5) == 0)
-				return MEASURE_COUNT;
+				return KPI_MEASURE_COUNT;
 			break;
 		case 3:
 			if (memcmp(s, "sum", 3) == 0)
-				return MEASURE_SUM;
+				return KPI_MEASURE_SUM;
 			break;
 		case 6:
 			if (memcmp(s, "points", 6) == 0)
-				return MEASURE_POINTS;
+				return KPI_MEASURE_POINTS;
 			break;
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unknown KPI part measure \"%s\"", text_to_cstring(t)),
+			 errmsg("unknown KPI part measure \"%s\"", text_to_cstring(name)),
 			 errhint("A KPI part is a count, a sum or points.")));
-	return MEASURE_NONE;		/* keep the compiler quiet */
+	return KPI_MEASURE_NONE;	/* keep the compiler quiet */
 }
 
-/* Does a part of kind `part_arg` (NULL: every kind) take a row of `kind`? */
+/* Does a part of kind `part` (NULL: every kind) take a row of `kind`? */
 static bool
-part_takes(FunctionCallInfo fcinfo, int part_arg)
+part_takes(text *part, text *kind)
 {
-	text	   *part;
-	text	   *kind;
-
-	if (PG_ARGISNULL(part_arg))
+	if (part == NULL)
 		return true;
-	if (PG_ARGISNULL(ARG_KIND))
+	if (kind == NULL)
 		return false;
-	part = PG_GETARG_TEXT_PP(part_arg);
-	kind = PG_GETARG_TEXT_PP(ARG_KIND);
 	return VARSIZE_ANY_EXHDR(part) == VARSIZE_ANY_EXHDR(kind) &&
 		memcmp(VARDATA_ANY(part), VARDATA_ANY(kind), VARSIZE_ANY_EXHDR(kind)) == 0;
 }
 
 /* The row's value for a measure; NULL inputs count as zero. */
 static Datum
-measure_value(FunctionCallInfo fcinfo, Measure m)
+measure_value(const KpiCounterRow *row, KpiMeasure m)
 {
 	switch (m)
 	{
-		case MEASURE_COUNT:
-			if (PG_ARGISNULL(ARG_ACTIVITIES))
+		case KPI_MEASURE_COUNT:
+			if (row->activities_null)
 				break;
-			return DirectFunctionCall1(int8_numeric, PG_GETARG_DATUM(ARG_ACTIVITIES));
-		case MEASURE_SUM:
-			if (PG_ARGISNULL(ARG_AMOUNT))
+			return DirectFunctionCall1(int8_numeric, Int64GetDatum(row->activities));
+		case KPI_MEASURE_SUM:
+			if (row->amount_null)
 				break;
-			return PG_GETARG_DATUM(ARG_AMOUNT);
-		case MEASURE_POINTS:
-			if (PG_ARGISNULL(ARG_POINTS))
+			return row->amount;
+		case KPI_MEASURE_POINTS:
+			if (row->points_null)
 				break;
-			return PG_GETARG_DATUM(ARG_POINTS);
-		case MEASURE_NONE:
+			return row->points;
+		case KPI_MEASURE_NONE:
 			break;
 	}
 	return DirectFunctionCall1(int8_numeric, Int64GetDatum(0));
@@ -112,34 +102,76 @@ measure_value(FunctionCallInfo fcinfo, Measure m)
 
 /* Fold the moment a measure last changed into *latest. */
 static void
-note_reached(FunctionCallInfo fcinfo, Measure m, bool *have, TimestampTz *latest)
+note_reached(const KpiCounterRow *row, KpiMeasure m, bool *have, TimestampTz *latest)
 {
-	int			arg = m == MEASURE_COUNT ? ARG_LAST_AT :
-		m == MEASURE_SUM ? ARG_LAST_AMOUNT_AT : ARG_LAST_POINT_AT;
+	int			which = m == KPI_MEASURE_COUNT ? 0 : m == KPI_MEASURE_SUM ? 1 : 2;
 	TimestampTz at;
 
-	if (PG_ARGISNULL(arg))
+	if (row->last_null[which])
 		return;
-	at = PG_GETARG_TIMESTAMPTZ(arg);
+	at = row->last[which];
 	if (!*have || at > *latest)
 		*latest = at;
 	*have = true;
 }
 
-Datum
-salesperf_kpi_contribution(PG_FUNCTION_ARGS)
+bool
+salesperf_kpi_contribution_of(const KpiParts *parts, const KpiCounterRow *row, KpiContribution *out)
 {
-	Measure		num_measure = measure_arg(fcinfo, ARG_NUM_MEASURE);
-	Measure		den_measure = measure_arg(fcinfo, ARG_DEN_MEASURE);
-	bool		to_num = num_measure != MEASURE_NONE && part_takes(fcinfo, ARG_NUM_KIND);
-	bool		to_den = den_measure != MEASURE_NONE && part_takes(fcinfo, ARG_DEN_KIND);
-	TupleDesc	desc;
-	Datum		values[3];
-	bool		nulls[3] = {false, false, false};
+	bool		to_num = parts->num_measure != KPI_MEASURE_NONE && part_takes(parts->num_kind, row->kind);
+	bool		to_den = parts->den_measure != KPI_MEASURE_NONE && part_takes(parts->den_kind, row->kind);
 	bool		have_at = false;
 	TimestampTz at = 0;
 
 	if (!to_num && !to_den)
+		return false;
+	out->num = measure_value(row, to_num ? parts->num_measure : KPI_MEASURE_NONE);
+	out->den_null = parts->den_measure == KPI_MEASURE_NONE;
+	if (!out->den_null)
+		out->den = measure_value(row, to_den ? parts->den_measure : KPI_MEASURE_NONE);
+	if (to_num)
+		note_reached(row, parts->num_measure, &have_at, &at);
+	if (to_den)
+		note_reached(row, parts->den_measure, &have_at, &at);
+	out->reached_at_null = !have_at;
+	out->reached_at = at;
+	return true;
+}
+
+static text *
+text_arg(FunctionCallInfo fcinfo, int arg)
+{
+	return PG_ARGISNULL(arg) ? NULL : PG_GETARG_TEXT_PP(arg);
+}
+
+Datum
+salesperf_kpi_contribution(PG_FUNCTION_ARGS)
+{
+	KpiParts	parts;
+	KpiCounterRow row;
+	KpiContribution c;
+	TupleDesc	desc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	parts.num_kind = text_arg(fcinfo, ARG_NUM_KIND);
+	parts.num_measure = salesperf_kpi_measure(text_arg(fcinfo, ARG_NUM_MEASURE));
+	parts.den_kind = text_arg(fcinfo, ARG_DEN_KIND);
+	parts.den_measure = salesperf_kpi_measure(text_arg(fcinfo, ARG_DEN_MEASURE));
+	row.kind = text_arg(fcinfo, ARG_KIND);
+	row.activities_null = PG_ARGISNULL(ARG_ACTIVITIES);
+	row.activities = row.activities_null ? 0 : PG_GETARG_INT64(ARG_ACTIVITIES);
+	row.amount_null = PG_ARGISNULL(ARG_AMOUNT);
+	row.amount = row.amount_null ? (Datum) 0 : PG_GETARG_DATUM(ARG_AMOUNT);
+	row.points_null = PG_ARGISNULL(ARG_POINTS);
+	row.points = row.points_null ? (Datum) 0 : PG_GETARG_DATUM(ARG_POINTS);
+	for (int i = 0; i < 3; i++)
+	{
+		row.last_null[i] = PG_ARGISNULL(ARG_LAST_AT + i);
+		row.last[i] = row.last_null[i] ? 0 : PG_GETARG_TIMESTAMPTZ(ARG_LAST_AT + i);
+	}
+
+	if (!salesperf_kpi_contribution_of(&parts, &row, &c))
 		PG_RETURN_NULL();
 
 	/* Called once per counter row: build the result's descriptor once. */
@@ -154,20 +186,10 @@ salesperf_kpi_contribution(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 		fcinfo->flinfo->fn_extra = desc;
 	}
-
-	values[0] = measure_value(fcinfo, to_num ? num_measure : MEASURE_NONE);
-	if (den_measure == MEASURE_NONE)
-		nulls[1] = true;
-	else
-		values[1] = measure_value(fcinfo, to_den ? den_measure : MEASURE_NONE);
-	if (to_num)
-		note_reached(fcinfo, num_measure, &have_at, &at);
-	if (to_den)
-		note_reached(fcinfo, den_measure, &have_at, &at);
-	if (have_at)
-		values[2] = TimestampTzGetDatum(at);
-	else
-		nulls[2] = true;
-
+	values[0] = c.num;
+	values[1] = c.den;
+	nulls[1] = c.den_null;
+	values[2] = TimestampTzGetDatum(c.reached_at);
+	nulls[2] = c.reached_at_null;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

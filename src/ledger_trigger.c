@@ -6,7 +6,8 @@
  * its new rows, then
  *   INSERT of one row (record(), a CRM's single-row INSERT): prepared,
  *                   parameterized statements that touch only the keys the
- *                   row changes (one_row_inserted);
+ *                   row changes (one_row_inserted; its counter and
+ *                   standings: one_row_delta.c);
  *   INSERT of more: the same steps, set-based, over the transition table:
  *     1. capped rules: a (rep, local day, kind) whose new rows all come
  *        after its last activity so far (occurred_at later than the
@@ -41,6 +42,7 @@
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 
+#include "one_row_delta.h"
 #include "rep_locks.h"
 #include "write_notifications.h"
 
@@ -240,10 +242,12 @@ static const char *const after_new_sql =
 /*
  * The one-row path.  Parameters: $1 activity_id, $2 rep_id, $3 kind,
  * $4 amount, $5 occurred_at (and $6 its local day, from one_probe_sql).
- * Scoring is spelled out in SQL over the row's keys (rather than
- * rule_points(), which reads every rule once per query): the same sum over
- * the active uncapped rules of the kind in force, plus the amount of a
- * bonus, plus the row's capped awards.
+ * The probe also reads the rep's unit at the moment and scores the row
+ * over its keys (rather than rule_points(), which reads every rule once
+ * per query): the same sum over the active uncapped rules of the kind in
+ * force, plus the amount of a bonus; the capped awards it earns are added
+ * to that (one_award_sql returns them).  Counters and standings are then
+ * written by salesperf_add_one_row (one_row_delta.c).
  */
 static const char *const one_probe_sql =
 "SELECT EXISTS (SELECT 1 FROM salesperf.activity_kind k WHERE k.kind = $3) AS known,"
@@ -251,7 +255,13 @@ static const char *const one_probe_sql =
 "       EXISTS (SELECT 1 FROM salesperf.point_rule r"
 "                WHERE r.kind = $3 AND r.active AND r.daily_cap IS NOT NULL AND r.valid @> $5) AS capped,"
 "       EXISTS (SELECT 1 FROM salesperf.kpi_counter c"
-"                WHERE c.rep_id = $2 AND c.day = d.day AND c.kind = $3 AND c.last_at >= $5) AS late"
+"                WHERE c.rep_id = $2 AND c.day = d.day AND c.kind = $3 AND c.last_at >= $5) AS late,"
+"       (SELECT m.unit_id FROM salesperf.membership m"
+"         WHERE m.rep_id = $2 AND m.during @> $5::timestamptz) AS unit_id,"
+"       (SELECT COALESCE(pg_catalog.sum(r.points + r.points_per_amount * $4), 0)"
+"          FROM salesperf.point_rule r"
+"         WHERE r.kind = $3 AND r.active AND r.daily_cap IS NULL AND r.valid @> $5)"
+"       + CASE WHEN $3 = 'bonus' THEN $4::numeric ELSE 0 END AS uncapped_points"
 "  FROM salesperf.settings s CROSS JOIN LATERAL (SELECT salesperf.local_day($5, s.time_zone) AS day) d";
 
 /* A capped row after its day's last activity earns the cap's remainder. */
@@ -266,24 +276,8 @@ static const char *const one_award_sql =
 "                                                         WHERE a.rep_id = $2 AND a.day = $6"
 "                                                           AND a.rule_id = r.rule_id), 0))) AS earned) e"
 " WHERE r.kind = $3 AND r.active AND r.daily_cap IS NOT NULL AND r.valid @> $5 AND e.earned <> 0"
-" ORDER BY r.rule_id";
-
-static const char *const one_merge_sql =
-"WITH s AS (SELECT * FROM salesperf.settings),"
-" delta AS MATERIALIZED ("
-"   SELECT $2::bigint AS rep_id, m.unit_id, $6::date AS day, $3::text AS kind,"
-"          1::bigint AS activities, $4::numeric AS amount, p.points,"
-"          $5::timestamptz AS last_at,"
-"          CASE WHEN $4 <> 0 THEN $5::timestamptz END AS last_amount_at,"
-"          CASE WHEN p.points <> 0 THEN $5::timestamptz END AS last_point_at"
-"     FROM (SELECT (SELECT COALESCE(pg_catalog.sum(r.points + r.points_per_amount * $4), 0)"
-"                     FROM salesperf.point_rule r"
-"                    WHERE r.kind = $3 AND r.active AND r.daily_cap IS NULL AND r.valid @> $5)"
-"                  + CASE WHEN $3 = 'bonus' THEN $4::numeric ELSE 0 END"
-"                  + COALESCE((SELECT pg_catalog.sum(a.points) FROM salesperf.capped_award a"
-"                               WHERE a.activity_id = $1), 0) AS points) p"
-"     LEFT JOIN salesperf.membership m ON m.rep_id = $2 AND m.during @> $5::timestamptz),"
-MERGE_DELTA;
+" ORDER BY r.rule_id"
+" RETURNING points";
 
 static const char *const one_rederive_sql =
 "SELECT salesperf.rederive(ARRAY[$2::bigint], ARRAY[$6::date], ARRAY[$3::text], false)";
@@ -333,7 +327,7 @@ static CachedStatement statements[] = {
 	{&validate_sql}, {&lock_new_sql}, {&lock_both_sql},
 	{&late_sql}, {&award_in_order_sql, ARGS_LATE}, {&merge_sql, ARGS_LATE},
 	{&rederive_late_sql, ARGS_LATE}, {&after_new_sql},
-	{&one_probe_sql, ARGS_ROW}, {&one_award_sql, ARGS_ROW}, {&one_merge_sql, ARGS_ROW},
+	{&one_probe_sql, ARGS_ROW}, {&one_award_sql, ARGS_ROW},
 	{&one_rederive_sql, ARGS_ROW},
 	{&rederive_old_sql}, {&rederive_both_sql}, {&truncate_sql}
 };
@@ -555,6 +549,7 @@ one_row_inserted(TriggerData *trigdata)
 	bool		known,
 				capped,
 				late;
+	OneRowDelta delta;
 
 	slot = MakeSingleTupleTableSlot(RelationGetDescr(trigdata->tg_relation), &TTSOpsMinimalTuple);
 	tuplestore_select_read_pointer(rows, 0);
@@ -597,13 +592,28 @@ one_row_inserted(TriggerData *trigdata)
 	capped = DatumGetBool(SPI_getbinval(probe, probe_desc, 3, &isnull));
 	late = DatumGetBool(SPI_getbinval(probe, probe_desc, 4, &isnull));
 
+	delta.rep_id = rep_id;
+	delta.unit_id = SPI_getbinval(probe, probe_desc, 5, &delta.unit_null);
+	delta.day = values[5];
+	delta.kind = values[2];
+	delta.amount = values[3];
+	delta.points = SPI_getbinval(probe, probe_desc, 6, &isnull);
+	delta.occurred_at = occurred_at;
+
 	if (capped && late)
 		run_with(&one_rederive_sql, values, nulls, 0);
 	else
 	{
+		/* What the capped rules award the row, added to the rest. */
 		if (capped)
+		{
 			run_with(&one_award_sql, values, nulls, 0);
-		run_with(&one_merge_sql, values, nulls, 0);
+			for (uint64 i = 0; i < SPI_processed; i++)
+				delta.points = DirectFunctionCall2(numeric_add, delta.points,
+												   SPI_getbinval(SPI_tuptable->vals[i],
+																 SPI_tuptable->tupdesc, 1, &isnull));
+		}
+		salesperf_add_one_row(&delta);
 	}
 	/* Badges, podium, targets: after_change() for one row, in C. */
 	salesperf_after_one_write(rep_id, values[5], values[2]);

@@ -1,0 +1,26 @@
+/*
+ * one_row_delta.h — counters and standings of one new activity (see
+ * one_row_delta.c).
+ */
+#ifndef SALESPERF_ONE_ROW_DELTA_H
+#define SALESPERF_ONE_ROW_DELTA_H
+
+#include "postgres.h"
+#include "datatype/timestamp.h"
+
+typedef struct OneRowDelta
+{
+	int64		rep_id;
+	Datum		unit_id;		/* int8: the rep's unit when the activity occurred */
+	bool		unit_null;		/* the rep belonged to no unit then */
+	Datum		day;			/* date: the activity's local day */
+	Datum		kind;			/* text */
+	Datum		amount;			/* numeric */
+	Datum		points;			/* numeric: every rule's points, capped awards included */
+	TimestampTz occurred_at;
+} OneRowDelta;
+
+/* Inside the ledger trigger's SPI connection, with the rep locked. */
+extern void salesperf_add_one_row(const OneRowDelta *row);
+
+#endif
