@@ -52,5 +52,14 @@ SELECT rank, participant_id, name, score FROM salesperf.leaderboard_top('money',
 COMMIT;
 SELECT rank, participant_id, name, score FROM salesperf.leaderboard_top('money', 3, '2026-03-15 12:00+00');
 
+-- The standings triggers mark a transaction that wrote an ended period
+-- (kept final ranks are checked against it); the one-row path tells them
+-- from its kept boards.  A write into the running month marks nothing.
+SELECT count(*) AS marks FROM salesperf.org_change \gset
+INSERT INTO salesperf.activity (rep_id, kind, amount, occurred_at) VALUES (1, 'deal_won', 1, now());
+SELECT count(*) - :marks AS new_marks FROM salesperf.org_change;
+INSERT INTO salesperf.activity (rep_id, kind, amount, occurred_at) VALUES (1, 'deal_won', 1, '2026-03-20 12:00+00');
+SELECT count(*) - :marks AS new_marks FROM salesperf.org_change;
+
 DROP EXTENSION salesperf;
 CREATE EXTENSION salesperf;

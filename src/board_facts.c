@@ -7,7 +7,10 @@
  * only with the leaderboard, kpi and configuration tables, whose writers
  * add their transaction to salesperf.org_change, so the facts are kept with
  * the snapshot they were read under and reused while that is still exact
- * (kept_snapshot.c), like the kept final ranks (previous_ranks.c).
+ * (kept_snapshot.c), like the kept final ranks (previous_ranks.c).  The
+ * names and active flags of the reps a board's top has shown are kept
+ * beside them on the same terms: salesperf.rep's writers add their
+ * transaction to org_change too.
  *
  * SQL here runs under the caller's search_path: every name and operator is
  * schema-qualified.
@@ -26,6 +29,7 @@
 #include "utils/timestamp.h"
 
 #include "board_facts.h"
+#include "board_head.h"
 #include "kept_plan.h"
 #include "kept_snapshot.h"
 
@@ -58,6 +62,7 @@ typedef struct FactsEntry
 	int32		fiscal_year_start_month;
 	KeptSnapshot taken_in;
 	MemoryContext cxt;
+	HTAB	   *participants;	/* in cxt, filled by board_head.c */
 } FactsEntry;
 
 static HTAB *facts_cache = NULL;
@@ -189,6 +194,7 @@ salesperf_board_facts(text *name, TimestampTz at, BoardFacts *facts)
 				return false;
 			}
 			salesperf_kept_snapshot_take(&entry->taken_in, snap, entry->cxt);
+			entry->participants = NULL;
 			entry->kept = true;
 		}
 	}
@@ -201,6 +207,28 @@ salesperf_board_facts(text *name, TimestampTz at, BoardFacts *facts)
 	}
 
 	*facts = entry->facts;
+	facts->participants = NULL;
+	facts->kept_in = NULL;
+	if (entry != &scratch)
+	{
+		/*
+		 * Reps change only with an org_change row too: what was read of
+		 * them since the facts were kept is still what they are.
+		 */
+		if (entry->participants == NULL)
+		{
+			HASHCTL		ctl;
+
+			memset(&ctl, 0, sizeof(ctl));
+			ctl.keysize = sizeof(int64);
+			ctl.entrysize = sizeof(KeptParticipant);
+			ctl.hcxt = entry->cxt;
+			entry->participants = hash_create("salesperf board participants", 64, &ctl,
+											  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		}
+		facts->participants = entry->participants;
+		facts->kept_in = entry->cxt;
+	}
 	facts->period_start = period_start_of(entry, at);
 	facts->previous_start = facts->all_time ? 0
 		: period_start_of(entry, facts->period_start - 1);

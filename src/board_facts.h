@@ -18,6 +18,9 @@ typedef struct BoardFacts
 	int32		currency_scale;
 	TimestampTz period_start;	/* of the period containing the moment asked */
 	TimestampTz previous_start; /* of the one before (unless all_time) */
+	struct HTAB *participants;	/* kept reps' names and active flags (see
+								 * board_head.c); NULL: read them */
+	MemoryContext kept_in;		/* where to keep what goes into it */
 } BoardFacts;
 
 /*

@@ -26,6 +26,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
@@ -33,6 +34,9 @@
 #include "utils/snapmgr.h"
 
 #include "board_head.h"
+
+/* Reps kept per board; a board paged through further reads the rest. */
+#define MAX_KEPT_PARTICIPANTS 10000
 
 Datum
 salesperf_board_display_score(const BoardFacts *facts, Datum score)
@@ -135,18 +139,51 @@ salesperf_board_head_read(const BoardFacts *facts, int n, HeadRow *rows)
 		Datum		sort_score = slot_getattr(slot, sort_score_att, &isnull);
 		bool		sort_null = isnull;
 		HeadRow    *row;
+		KeptParticipant *kept;
+		Datum		name;
 
-		/* The rep, if active (inactive reps are not on boards). */
-		ScanKeyInit(&rep_key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(participant));
-		index_rescan(rep_scan, &rep_key, 1, NULL, 0);
-		if (!index_getnext_slot(rep_scan, ForwardScanDirection, rep_slot))
-			continue;
-		if (!DatumGetBool(slot_getattr(rep_slot, active_att, &isnull)) || isnull)
-			continue;
+		/*
+		 * The rep, if active (inactive reps are not on boards): kept with
+		 * the board's facts, or read from its primary key (and kept).
+		 */
+		kept = facts->participants == NULL ? NULL
+			: hash_search(facts->participants, &participant, HASH_FIND, NULL);
+		if (kept != NULL)
+		{
+			if (!kept->active)
+				continue;
+			name = kept->name;
+		}
+		else
+		{
+			bool		active;
+
+			ScanKeyInit(&rep_key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(participant));
+			index_rescan(rep_scan, &rep_key, 1, NULL, 0);
+			if (!index_getnext_slot(rep_scan, ForwardScanDirection, rep_slot))
+				continue;
+			active = DatumGetBool(slot_getattr(rep_slot, active_att, &isnull)) && !isnull;
+			name = slot_getattr(rep_slot, name_att, &isnull);
+			if (facts->participants != NULL &&
+				hash_get_num_entries(facts->participants) < MAX_KEPT_PARTICIPANTS)
+			{
+				struct varlena *packed = PG_DETOAST_DATUM_PACKED(name);
+
+				kept = hash_search(facts->participants, &participant, HASH_ENTER, NULL);
+				kept->active = active;
+				kept->name = PointerGetDatum(MemoryContextAlloc(facts->kept_in, VARSIZE_ANY(packed)));
+				memcpy(DatumGetPointer(kept->name), packed, VARSIZE_ANY(packed));
+				name = kept->name;
+			}
+			else
+				name = PointerGetDatum(DatumGetTextPCopy(name));
+			if (!active)
+				continue;
+		}
 
 		row = &rows[count++];
+		row->name = name;
 		row->participant_id = participant;
-		row->name = PointerGetDatum(DatumGetTextPCopy(slot_getattr(rep_slot, name_att, &isnull)));
 		row->score = score_null ? (Datum) 0
 			: salesperf_board_display_score(facts, datumCopy(score, false, -1));
 		row->positive = !sort_null

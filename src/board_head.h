@@ -9,6 +9,14 @@
 
 #include "board_facts.h"
 
+/* A rep's name and active flag, kept with a board's facts. */
+typedef struct KeptParticipant
+{
+	int64		rep_id;			/* hash key */
+	bool		active;
+	Datum		name;			/* text */
+} KeptParticipant;
+
 typedef struct HeadRow
 {
 	int64		participant_id;

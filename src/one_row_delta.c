@@ -13,8 +13,11 @@
  * the standings it feeds, keys in order.  What a board takes from the row
  * is kpi_contribution()'s rule, called in C; which participant it counts
  * for is board_unit's answer for the row's unit, read per write (the org
- * chart is not versioned).  The property tests hold this path, the bulk
- * path and recompute() to the same state.
+ * chart is not versioned).  The standings triggers ask this copy too
+ * whether a period written has ended (standing_tally.c): the one-row path
+ * writes running periods, and reading that from SQL cost more than the
+ * upsert.  The property tests hold this path, the bulk path and
+ * recompute() to the same state.
  */
 #include "postgres.h"
 
@@ -32,6 +35,7 @@
 #include "one_row_delta.h"
 
 extern Datum salesperf_calendar_start(PG_FUNCTION_ARGS);
+extern Datum salesperf_calendar_end(PG_FUNCTION_ARGS);
 extern Datum salesperf_local_day_start(PG_FUNCTION_ARGS);
 
 static const char *const version_sql =
@@ -108,6 +112,9 @@ static struct
 } config;
 
 static MemoryContext config_context = NULL;
+
+/* Set while this path's standings upsert runs (its triggers read config). */
+static bool writing_standings = false;
 
 static void
 run(SPIPlanPtr plan, Datum *values, const char *nulls)
@@ -368,6 +375,38 @@ salesperf_add_one_row(const OneRowDelta *row)
 		arrays[5] = array_of(standings.den, standings.den_null, n, NUMERICOID, -1, false, TYPALIGN_INT);
 		arrays[6] = array_of(standings.direction, NULL, n, INT2OID, 2, true, TYPALIGN_SHORT);
 		arrays[7] = array_of(standings.reached_at, NULL, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-		run(salesperf_kept_generic_plan(&standings_plan, standings_sql, 8, types), arrays, NULL);
+		writing_standings = true;
+		PG_TRY();
+		{
+			run(salesperf_kept_generic_plan(&standings_plan, standings_sql, 8, types), arrays, NULL);
+		}
+		PG_FINALLY();
+		{
+			writing_standings = false;
+		}
+		PG_END_TRY();
 	}
+}
+
+bool
+salesperf_one_row_period_ended(int32 board_id, TimestampTz period_start, bool *ended)
+{
+	if (!writing_standings || !config.valid)
+		return false;
+	for (int i = 0; i < config.nboards; i++)
+	{
+		const Board *b = &config.boards[i];
+
+		if (b->board_id != board_id)
+			continue;
+		/* An 'all' period starts at -infinity and never ends. */
+		*ended = !TIMESTAMP_NOT_FINITE(period_start) &&
+			DatumGetTimestampTz(DirectFunctionCall6(salesperf_calendar_end,
+													TimestampTzGetDatum(period_start), b->period,
+													config.time_zone, config.week_start,
+													config.fiscal_year_start_month,
+													config.calendar)) <= GetCurrentTimestamp();
+		return true;
+	}
+	return false;
 }

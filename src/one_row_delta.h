@@ -23,4 +23,11 @@ typedef struct OneRowDelta
 /* Inside the ledger trigger's SPI connection, with the rep locked. */
 extern void salesperf_add_one_row(const OneRowDelta *row);
 
+/*
+ * While salesperf_add_one_row writes standings: has the period of the board
+ * starting at period_start ended by the clock?  false when this path cannot
+ * tell (not its statement, an unknown board): ask SQL.
+ */
+extern bool salesperf_one_row_period_ended(int32 board_id, TimestampTz period_start, bool *ended);
+
 #endif

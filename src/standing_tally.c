@@ -46,6 +46,7 @@
 #include "utils/tuplestore.h"
 
 #include "kept_plan.h"
+#include "one_row_delta.h"
 
 PG_FUNCTION_INFO_V1(salesperf_score_bucket);
 PG_FUNCTION_INFO_V1(salesperf_standing_tally_sync);
@@ -360,6 +361,23 @@ note_ended_periods(PeriodSet *set)
 
 	if (set->count == 0)
 		return;
+
+	/* The one-row path knows its boards: no statement unless one ended. */
+	{
+		bool		known = true;
+		bool		any_ended = false;
+
+		for (i = 0; known && i < set->count; i++)
+		{
+			bool		ended;
+
+			known = salesperf_one_row_period_ended(set->boards[i], set->periods[i], &ended);
+			any_ended |= known && ended;
+		}
+		if (known && !any_ended)
+			return;
+	}
+
 	boards = palloc(sizeof(Datum) * set->count);
 	periods = palloc(sizeof(Datum) * set->count);
 	for (i = 0; i < set->count; i++)

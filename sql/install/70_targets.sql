@@ -191,10 +191,19 @@ BEGIN
     -- One target per key and period as the current settings draw it: drop
     -- every stored row that falls in the period (after a settings change
     -- there may be one stored under the old boundaries), then write.
-    DELETE FROM salesperf.target t
-     WHERE t.kpi = kpi AND t.scope = scope AND t.scope_id IS NOT DISTINCT FROM id AND t.period = period
-       AND t.start_day >= p.first_day AND t.start_day < p.end_day
-       AND (value IS NULL OR t.period_start <> p.period_start);
+    -- By scope_id with = (IS NOT DISTINCT FROM is no index condition: a
+    -- target import would read every target of the period on each call).
+    IF id IS NULL THEN
+        DELETE FROM salesperf.target t
+         WHERE t.scope_id IS NULL AND t.scope = scope AND t.period = period AND t.kpi = kpi
+           AND t.start_day >= p.first_day AND t.start_day < p.end_day
+           AND (value IS NULL OR t.period_start <> p.period_start);
+    ELSE
+        DELETE FROM salesperf.target t
+         WHERE t.scope_id = id AND t.scope = scope AND t.period = period AND t.kpi = kpi
+           AND t.start_day >= p.first_day AND t.start_day < p.end_day
+           AND (value IS NULL OR t.period_start <> p.period_start);
+    END IF;
     IF value IS NOT NULL THEN
         INSERT INTO salesperf.target AS t (kpi, scope, scope_id, period, period_start, start_day, value)
         VALUES (kpi, scope, id, period, p.period_start, p.first_day, value)

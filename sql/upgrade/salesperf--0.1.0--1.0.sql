@@ -845,6 +845,52 @@ RETURNS void
 AS 'MODULE_PATHNAME', 'salesperf_assign'
 LANGUAGE C VOLATILE;
 
+-- set_target() deletes by scope_id with = (an index condition).
+CREATE OR REPLACE FUNCTION salesperf.set_target(kpi text, scope text, scope_id bigint, period text,
+                                     period_start timestamptz, value numeric)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+    p record;
+    id bigint := CASE WHEN scope = 'company' THEN NULL ELSE scope_id END;
+BEGIN
+    PERFORM salesperf.target_key_check('set_target', kpi, scope, id, period, period_start);
+    IF value < 0 OR value IN ('NaN', 'Infinity', '-Infinity') THEN
+        RAISE EXCEPTION 'invalid target value %', value
+            USING ERRCODE = '22003', DETAIL = 'A target is a finite amount, not negative.';
+    END IF;
+    IF period_start IN ('infinity', '-infinity') THEN
+        RAISE EXCEPTION 'period_start must be a finite moment, not %', period_start USING ERRCODE = '22008';
+    END IF;
+
+    p := salesperf.target_period(period_start, period);
+    -- One target per key and period as the current settings draw it: drop
+    -- every stored row that falls in the period (after a settings change
+    -- there may be one stored under the old boundaries), then write.
+    -- By scope_id with = (IS NOT DISTINCT FROM is no index condition: a
+    -- target import would read every target of the period on each call).
+    IF id IS NULL THEN
+        DELETE FROM salesperf.target t
+         WHERE t.scope_id IS NULL AND t.scope = scope AND t.period = period AND t.kpi = kpi
+           AND t.start_day >= p.first_day AND t.start_day < p.end_day
+           AND (value IS NULL OR t.period_start <> p.period_start);
+    ELSE
+        DELETE FROM salesperf.target t
+         WHERE t.scope_id = id AND t.scope = scope AND t.period = period AND t.kpi = kpi
+           AND t.start_day >= p.first_day AND t.start_day < p.end_day
+           AND (value IS NULL OR t.period_start <> p.period_start);
+    END IF;
+    IF value IS NOT NULL THEN
+        INSERT INTO salesperf.target AS t (kpi, scope, scope_id, period, period_start, start_day, value)
+        VALUES (kpi, scope, id, period, p.period_start, p.first_day, value)
+        ON CONFLICT ON CONSTRAINT target_key DO UPDATE SET value = EXCLUDED.value;
+    END IF;
+END
+$$;
+
 -- ---------------------------------------------------------------------------
 -- Last, as in the install script: the access rules, applied to every routine
 -- (after every change above).

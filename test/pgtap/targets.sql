@@ -5,7 +5,7 @@
 --
 -- June 2026 (30 days) in UTC, seen at 00:00 on 16 June: elapsed = 0.5.
 BEGIN;
-SELECT plan(81);
+SELECT plan(82);
 SET LOCAL timezone = 'UTC';
 
 -- ------------------------------------------------------------- objects
@@ -255,6 +255,19 @@ DELETE FROM salesperf.activity WHERE rep_id = 5;
 DELETE FROM salesperf.rep WHERE rep_id = 5;
 SELECT is((SELECT count(*)::int FROM salesperf.target WHERE scope = 'rep' AND scope_id = 5), 0,
           'a deleted rep takes its targets along');
+
+-- A target import: set_target() finds the key's stored rows by its index on
+-- (scope_id, scope, period, start_day), not by reading every target of the
+-- period (which made an import of n reps' targets read n^2/2 rows).
+INSERT INTO salesperf.rep (rep_id, name) SELECT 10000 + r, 'Import ' || r FROM generate_series(1, 300) r;
+CREATE TEMP TABLE fetched_before AS
+SELECT COALESCE(sum(idx_tup_fetch), 0) AS n FROM pg_stat_xact_user_tables
+ WHERE schemaname = 'salesperf' AND relname = 'target';
+SELECT count(salesperf.set_target('calls', 'rep', 10000 + r, 'month', '2026-09-01', r)) FROM generate_series(1, 300) r;
+SELECT cmp_ok((SELECT COALESCE(sum(idx_tup_fetch), 0) FROM pg_stat_xact_user_tables
+                WHERE schemaname = 'salesperf' AND relname = 'target') - (SELECT n FROM fetched_before),
+              '<', 3000::numeric,
+              '300 reps'' targets set one by one fetch a few target rows each, not every target of the period');
 
 SELECT * FROM finish();
 ROLLBACK;
