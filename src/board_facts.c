@@ -72,10 +72,9 @@ static void
 forget(FactsEntry *entry)
 {
 	if (entry->kept)
-	{
 		salesperf_kept_snapshot_free(&entry->taken_in);
+	if (entry->cxt != NULL)
 		MemoryContextDelete(entry->cxt);
-	}
 	entry->kept = false;
 	entry->cxt = NULL;
 }
@@ -184,6 +183,9 @@ salesperf_board_facts(text *name, TimestampTz at, BoardFacts *facts)
 		{
 			Snapshot	snap = GetActiveSnapshot();
 
+			/* Left by a read that failed half-way. */
+			if (entry->cxt != NULL)
+				MemoryContextDelete(entry->cxt);
 			entry->cxt = AllocSetContextCreate(CacheMemoryContext, "salesperf board facts",
 											   ALLOCSET_SMALL_SIZES);
 			if (!read_facts(name, entry))

@@ -845,12 +845,13 @@ RETURNS void
 AS 'MODULE_PATHNAME', 'salesperf_assign'
 LANGUAGE C VOLATILE;
 
--- set_target() deletes by scope_id with = (an index condition).
+-- set_target() finds a key's stored rows by target_scope_idx.
 CREATE OR REPLACE FUNCTION salesperf.set_target(kpi text, scope text, scope_id bigint, period text,
                                      period_start timestamptz, value numeric)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
 AS $$
 #variable_conflict use_variable
 DECLARE
@@ -870,18 +871,26 @@ BEGIN
     -- One target per key and period as the current settings draw it: drop
     -- every stored row that falls in the period (after a settings change
     -- there may be one stored under the old boundaries), then write.
-    -- By scope_id with = (IS NOT DISTINCT FROM is no index condition: a
-    -- target import would read every target of the period on each call).
+    -- The key's rows are found by target_scope_idx on (scope_id, scope): a
+    -- rep, unit or the company has a few.  The rest of the condition sits
+    -- in a CASE, where no index can take it: through the index on period
+    -- and start day each call would read every target of the period, and
+    -- an import in one transaction keeps the plans it made while the table
+    -- was small (scans are off for the same reason).
     IF id IS NULL THEN
         DELETE FROM salesperf.target t
-         WHERE t.scope_id IS NULL AND t.scope = scope AND t.period = period AND t.kpi = kpi
-           AND t.start_day >= p.first_day AND t.start_day < p.end_day
-           AND (value IS NULL OR t.period_start <> p.period_start);
+         WHERE t.scope_id IS NULL AND t.scope = scope
+           AND CASE WHEN t.period = period AND t.kpi = kpi
+                         AND t.start_day >= p.first_day AND t.start_day < p.end_day
+                    THEN value IS NULL OR t.period_start <> p.period_start
+                    ELSE false END;
     ELSE
         DELETE FROM salesperf.target t
-         WHERE t.scope_id = id AND t.scope = scope AND t.period = period AND t.kpi = kpi
-           AND t.start_day >= p.first_day AND t.start_day < p.end_day
-           AND (value IS NULL OR t.period_start <> p.period_start);
+         WHERE t.scope_id = id AND t.scope = scope
+           AND CASE WHEN t.period = period AND t.kpi = kpi
+                         AND t.start_day >= p.first_day AND t.start_day < p.end_day
+                    THEN value IS NULL OR t.period_start <> p.period_start
+                    ELSE false END;
     END IF;
     IF value IS NOT NULL THEN
         INSERT INTO salesperf.target AS t (kpi, scope, scope_id, period, period_start, start_day, value)
