@@ -102,14 +102,6 @@ reset_cache(void)
 							  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 }
 
-/* Only a snapshot of a transaction that has written nothing may be kept. */
-static bool
-may_keep(void)
-{
-	return XactIsoLevel != XACT_SERIALIZABLE && !RecoveryInProgress()
-		&& !TransactionIdIsValid(GetTopTransactionIdIfAny());
-}
-
 /*
  * Reads the facts into entry (its cxt holds the texts); false: no such
  * board.  Inside the caller's SPI connection.
@@ -165,7 +157,7 @@ salesperf_board_facts(text *name, TimestampTz at, BoardFacts *facts)
 	FactsEntry *entry = NULL;
 	FactsEntry	scratch;
 
-	if (strlen(key) < KEY_BYTES && may_keep())
+	if (strlen(key) < KEY_BYTES && salesperf_kept_snapshot_may_keep())
 	{
 		bool		found;
 

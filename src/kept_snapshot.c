@@ -24,6 +24,7 @@
 
 #include "access/transam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/memutils.h"
@@ -44,6 +45,19 @@ widen(TransactionId xid, FullTransactionId next)
 {
 	/* A snapshot's xids are at most 2^31 transactions behind next. */
 	return U64FromFullTransactionId(next) - (uint32) (XidFromFullTransactionId(next) - xid);
+}
+
+/*
+ * May this transaction keep an answer for later transactions?  Not under
+ * SERIALIZABLE (conflict tracking would not see the reuse), not on a
+ * standby (its next transaction id lags the primary's), not once it has
+ * written (see the header comment).
+ */
+bool
+salesperf_kept_snapshot_may_keep(void)
+{
+	return XactIsoLevel != XACT_SERIALIZABLE && !RecoveryInProgress()
+		&& !TransactionIdIsValid(GetTopTransactionIdIfAny());
 }
 
 void

@@ -18,6 +18,7 @@ typedef struct KeptSnapshot
 } KeptSnapshot;
 
 /* Copies snap into *kept (xip allocated in cxt; free with salesperf_kept_snapshot_free). */
+extern bool salesperf_kept_snapshot_may_keep(void);
 extern void salesperf_kept_snapshot_take(KeptSnapshot *kept, Snapshot snap, MemoryContext cxt);
 extern void salesperf_kept_snapshot_free(KeptSnapshot *kept);
 

@@ -151,14 +151,6 @@ elapsed_ms(instr_time start)
 	return INSTR_TIME_GET_MILLISEC(now);
 }
 
-/* Can this transaction compute ranks that others may reuse? */
-static bool
-may_keep(void)
-{
-	return XactIsoLevel != XACT_SERIALIZABLE && !RecoveryInProgress()
-		&& !TransactionIdIsValid(GetTopTransactionIdIfAny());
-}
-
 static bool
 period_ended(FinalKey *key)
 {
@@ -272,14 +264,14 @@ salesperf_previous_ranks_emit(int32 board_id, TimestampTz prev, const int64 *ids
 	{
 		usable = XactIsoLevel != XACT_SERIALIZABLE && salesperf_kept_snapshot_still_exact(&entry->taken_in);
 		/* Changed, or another snapshot: count until recomputing pays. */
-		if (!usable && entry->counted_ms >= entry->build_ms && may_keep() && period_ended(&key))
+		if (!usable && entry->counted_ms >= entry->build_ms && salesperf_kept_snapshot_may_keep() && period_ended(&key))
 		{
 			drop_ranks(entry);
 			compute_ranks(entry);
 			usable = entry->ranks != NULL && salesperf_kept_snapshot_still_exact(&entry->taken_in);
 		}
 	}
-	else if (may_keep() && period_ended(&key))
+	else if (salesperf_kept_snapshot_may_keep() && period_ended(&key))
 	{
 		if (entry == NULL)
 		{
