@@ -125,7 +125,10 @@ CREATE FUNCTION salesperf.standing_tally_sync()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'salesperf_standing_tally_sync'
 LANGUAGE C
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp
+-- Its statements touch a few bands each and are planned once per session:
+-- a plan made while the tally was small must not read it whole later.
+SET enable_seqscan = off;
 COMMENT ON FUNCTION salesperf.standing_tally_sync() IS
   'Internal: statement trigger on salesperf.standing that keeps salesperf.standing_tally in step.';
 
