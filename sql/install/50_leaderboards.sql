@@ -92,22 +92,31 @@ COMMENT ON FUNCTION salesperf.rebuild_board_units(integer[]) IS
 -- it counts for and what kpi_contribution() says it adds to the board's
 -- KPI.  refresh_standings() and computed_standing read it; the insert path
 -- in src/ledger_trigger.c calls kpi_contribution() on its deltas.
+-- kpi_contribution() adds nothing (NULL) unless the row's kind feeds one
+-- of the KPI's parts: that test, written out here too, drops the other
+-- (board, counter) pairs before the call.  The call sits in a subquery
+-- kept apart (OFFSET 0) so that it runs once per pair as an expression,
+-- not as a function scan with a result store per row (recompute() of
+-- 1,000,000 activities read this view in 3.0 s instead of 5.6 s).
 CREATE VIEW salesperf.board_contribution AS
 SELECT b.board_id, c.rep_id, c.day, p.participant_id,
        CASE WHEN k.higher_is_better THEN 1 ELSE -1 END AS direction,
-       v.num, v.den, v.reached_at AS at
+       (v.c).num, (v.c).den, (v.c).reached_at AS at
   FROM salesperf.leaderboard b
   JOIN salesperf.kpi k ON k.name = b.metric
  CROSS JOIN salesperf.kpi_counter c
- CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
-                                               c.kind, c.activities, c.amount, c.points,
-                                               c.last_at, c.last_amount_at, c.last_point_at) v
+ CROSS JOIN LATERAL (SELECT salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind, k.den_measure,
+                                                       c.kind, c.activities, c.amount, c.points,
+                                                       c.last_at, c.last_amount_at, c.last_point_at) AS c
+                     OFFSET 0) v
   LEFT JOIN salesperf.board_unit bu ON bu.board_id = b.board_id AND bu.unit_id = c.unit_id
  CROSS JOIN LATERAL (
        SELECT CASE WHEN b.participant = 'unit' THEN bu.participant_id
                    WHEN b.unit_scope IS NULL OR bu.unit_id IS NOT NULL THEN c.rep_id
               END AS participant_id) p
- WHERE v.num IS NOT NULL AND p.participant_id IS NOT NULL;
+ WHERE ((k.num_measure IS NOT NULL AND (k.num_kind IS NULL OR k.num_kind = c.kind))
+        OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR k.den_kind = c.kind)))
+   AND (v.c).num IS NOT NULL AND p.participant_id IS NOT NULL;
 COMMENT ON VIEW salesperf.board_contribution IS
   'Internal: what each KPI counter row adds to each leaderboard it counts on, and for which participant.';
 COMMENT ON COLUMN salesperf.board_contribution.board_id IS 'Leaderboard.';

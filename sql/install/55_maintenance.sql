@@ -450,6 +450,10 @@ BEGIN
       FROM (SELECT DISTINCT c.day FROM pg_temp.salesperf_fresh_counter c) d
      CROSS JOIN salesperf.leaderboard b;
     ANALYZE pg_temp.salesperf_period;
+    -- A standing gathers a few counter rows per board (several days, kinds
+    -- and boards per counter): hashing groups them faster than sorting
+    -- (1,000,000 activities: 5.7-6.1 s against 6.8-8.1 s).
+    PERFORM pg_catalog.set_config('enable_hashagg', 'on', true);
     CREATE TEMP TABLE salesperf_fresh_standing ON COMMIT DROP AS
     SELECT bc.board_id, pm.ps AS period_start, bc.participant_id, bc.rep_id AS contributor_id,
            sum(bc.num) AS num, sum(bc.den) AS den, bc.direction, max(bc.at) AS reached_at
@@ -457,6 +461,7 @@ BEGIN
       JOIN pg_temp.salesperf_period pm ON pm.board_id = bc.board_id AND pm.day = bc.day
      GROUP BY bc.board_id, pm.ps, bc.participant_id, bc.rep_id, bc.direction
     HAVING max(bc.at) IS NOT NULL;
+    PERFORM pg_catalog.set_config('enable_hashagg', 'off', true);
     ANALYZE pg_temp.salesperf_fresh_standing;
 
     CREATE TEMP TABLE salesperf_change ON COMMIT DROP AS
