@@ -148,7 +148,16 @@ static const char *const award_in_order_sql =
  * day x kind): one upsert per touched key, keys in order.  A delta adds to
  * a standing what kpi_contribution() says a counter row adds (the rule
  * refresh_standings() and recompute() apply through
- * salesperf.board_contribution).
+ * salesperf.board_contribution, written the same way: the kinds a KPI
+ * cannot take are dropped before the call, which runs as an expression).
+ * Each board's period of each day the delta touches is computed once
+ * (`periods`), not once per delta row.  Whom a delta row counts for
+ * (`counted`): the rep on an unscoped rep board; through board_unit on a
+ * unit board (its participants) or a scoped one (the rep, if the unit is
+ * in scope).  Two branches, so that the big side is never the one hashed:
+ * the planner cannot count the small configuration tables (a few rows,
+ * never analyzed) and, joining board_unit to delta x boards, once chose to
+ * hash the product, in 512 batches on disk.
  */
 #define MERGE_DELTA \
 " counters AS ("\
@@ -164,31 +173,42 @@ static const char *const award_in_order_sql =
 "          points = c.points + EXCLUDED.points,"\
 "          last_at = GREATEST(c.last_at, EXCLUDED.last_at),"\
 "          last_amount_at = GREATEST(c.last_amount_at, EXCLUDED.last_amount_at),"\
-"          last_point_at = GREATEST(c.last_point_at, EXCLUDED.last_point_at))"\
+"          last_point_at = GREATEST(c.last_point_at, EXCLUDED.last_point_at)),"\
+" periods AS ("\
+"   SELECT b.board_id, x.day,"\
+"          salesperf.calendar_start(salesperf.local_day_start(x.day, s.time_zone), b.period,"\
+"                                   s.time_zone, s.week_start, s.fiscal_year_start_month,"\
+"                                   s.calendar) AS ps"\
+"     FROM (SELECT DISTINCT d.day FROM delta d) x CROSS JOIN salesperf.leaderboard b CROSS JOIN s),"\
+" counted AS ("\
+"   SELECT b.board_id, d.rep_id AS participant_id, d.*"\
+"     FROM delta d CROSS JOIN salesperf.leaderboard b"\
+"    WHERE b.participant = 'rep' AND b.unit_scope IS NULL"\
+"   UNION ALL"\
+"   SELECT u.board_id, COALESCE(u.participant_id, d.rep_id), d.*"\
+"     FROM delta d"\
+"     JOIN (SELECT bu.board_id, bu.unit_id, CASE WHEN b.participant = 'unit' THEN bu.participant_id END AS participant_id"\
+"             FROM salesperf.board_unit bu JOIN salesperf.leaderboard b ON b.board_id = bu.board_id"\
+"            WHERE CASE WHEN b.participant = 'unit' THEN bu.participant_id IS NOT NULL"\
+"                       ELSE b.unit_scope IS NOT NULL END) u"\
+"       ON u.unit_id = d.unit_id)"\
 "INSERT INTO salesperf.standing AS st (board_id, period_start, participant_id, contributor_id,"\
 "                                      num, den, direction, reached_at)"\
 "SELECT g.board_id, g.ps, g.participant_id, g.rep_id, g.num, g.den, g.direction, g.reached_at"\
-"  FROM (SELECT b.board_id,"\
-"               salesperf.calendar_start(salesperf.local_day_start(d.day, s.time_zone), b.period,"\
-"                                        s.time_zone, s.week_start, s.fiscal_year_start_month,"\
-"                                        s.calendar) AS ps,"\
-"               p.participant_id, d.rep_id,"\
-"               pg_catalog.sum(v.num) AS num, pg_catalog.sum(v.den) AS den,"\
+"  FROM (SELECT d.board_id, pm.ps, d.participant_id, d.rep_id,"\
+"               pg_catalog.sum((v.c).num) AS num, pg_catalog.sum((v.c).den) AS den,"\
 "               CASE WHEN k.higher_is_better THEN 1 ELSE -1 END AS direction,"\
-"               pg_catalog.max(v.reached_at) AS reached_at"\
-"          FROM salesperf.leaderboard b"\
+"               pg_catalog.max((v.c).reached_at) AS reached_at"\
+"          FROM counted d"\
+"          JOIN salesperf.leaderboard b ON b.board_id = d.board_id"\
 "          JOIN salesperf.kpi k ON k.name = b.metric"\
-"         CROSS JOIN s"\
-"         CROSS JOIN delta d"\
-"         CROSS JOIN LATERAL salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind,"\
-"                          k.den_measure, d.kind, d.activities, d.amount, d.points,"\
-"                          d.last_at, d.last_amount_at, d.last_point_at) v"\
-"          LEFT JOIN salesperf.board_unit bu ON bu.board_id = b.board_id AND bu.unit_id = d.unit_id"\
-"         CROSS JOIN LATERAL ("\
-"               SELECT CASE WHEN b.participant = 'unit' THEN bu.participant_id"\
-"                           WHEN b.unit_scope IS NULL OR bu.unit_id IS NOT NULL THEN d.rep_id"\
-"                      END AS participant_id) p"\
-"         WHERE v.num IS NOT NULL AND p.participant_id IS NOT NULL"\
+"          JOIN periods pm ON pm.board_id = d.board_id AND pm.day = d.day"\
+"         CROSS JOIN LATERAL (SELECT salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind,"\
+"                                   k.den_measure, d.kind, d.activities, d.amount, d.points,"\
+"                                   d.last_at, d.last_amount_at, d.last_point_at) AS c OFFSET 0) v"\
+"         WHERE ((k.num_measure IS NOT NULL AND (k.num_kind IS NULL OR k.num_kind = d.kind))"\
+"                OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR k.den_kind = d.kind)))"\
+"           AND (v.c).num IS NOT NULL"\
 "         GROUP BY 1, 2, 3, 4, 7) g"\
 " WHERE g.reached_at IS NOT NULL"\
 " ORDER BY 1, 2, 4, 3"\
