@@ -17,8 +17,9 @@ typedef struct KeptSnapshot
 	uint64	   *xip;
 } KeptSnapshot;
 
-/* Copies snap into *kept (xip allocated in cxt; free with salesperf_kept_snapshot_free). */
+/* May this transaction keep an answer for later ones (see kept_snapshot.c)? */
 extern bool salesperf_kept_snapshot_may_keep(void);
+/* Copies snap into *kept (xip allocated in cxt; free with salesperf_kept_snapshot_free). */
 extern void salesperf_kept_snapshot_take(KeptSnapshot *kept, Snapshot snap, MemoryContext cxt);
 extern void salesperf_kept_snapshot_free(KeptSnapshot *kept);
 
