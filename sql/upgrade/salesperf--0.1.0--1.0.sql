@@ -930,8 +930,9 @@ SELECT b.board_id, c.rep_id, c.day, p.participant_id,
 ALTER VIEW salesperf.board_contribution SET (security_invoker = true);
 
 -- ---------------------------------------------------------------------------
--- sql/install/55_maintenance.sql: recompute() groups the standings by
--- hashing (the counters still by sorting).
+-- sql/install/55_maintenance.sql: recompute() compares each new state with
+-- the stored one as it computes it (nothing written aside), and groups the
+-- standings by hashing (the counters still by sorting).
 CREATE OR REPLACE FUNCTION salesperf.recompute()
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -956,54 +957,35 @@ BEGIN
     PERFORM salesperf.rebuild_unit_tree();
     PERFORM salesperf.rebuild_board_units();
 
+    -- Each step compares what the ledger gives with what is stored in one
+    -- hash join, without writing the new state aside first; only the rows
+    -- that differ are kept (salesperf_change, usually empty), then the
+    -- stored rows that are not in the new state go (by row address: every
+    -- writer of these tables is held back) and the new rows that are not
+    -- stored come in.
+
     -- Capped rules: a rep's activities of a local day earn in occurred_at
     -- (then id) order until the rule's cap is reached.
-    CREATE TEMP TABLE salesperf_fresh_award ON COMMIT DROP AS
-    SELECT t.activity_id, t.rule_id, t.rep_id, t.day, t.kind, t.earned AS points
-      FROM (SELECT a.activity_id, r.rule_id, a.rep_id, a.day, a.kind,
-                   LEAST(x.raw, GREATEST(0, r.daily_cap - COALESCE(sum(x.raw) OVER (
-                         PARTITION BY a.rep_id, a.day, r.rule_id
-                         ORDER BY a.occurred_at, a.activity_id
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS earned
-              FROM (SELECT a.activity_id, a.rep_id, a.kind, a.amount, a.occurred_at,
-                           salesperf.local_day(a.occurred_at, s.time_zone) AS day
-                      FROM salesperf.activity a
-                     WHERE EXISTS (SELECT 1 FROM salesperf.point_rule r
-                                    WHERE r.kind = a.kind AND r.daily_cap IS NOT NULL AND r.active)) a
-              JOIN salesperf.point_rule r
-                ON r.kind = a.kind AND r.active AND r.daily_cap IS NOT NULL
-               AND r.valid @> a.occurred_at
-             CROSS JOIN LATERAL (SELECT r.points + r.points_per_amount * a.amount AS raw) x) t
-     WHERE t.earned <> 0;
-    ANALYZE pg_temp.salesperf_fresh_award;
-
-    -- Counters: scored_activity's rule (unit as of occurred_at, local day,
-    -- uncapped rules plus the capped awards just computed), each activity
-    -- read once.
-    CREATE TEMP TABLE salesperf_fresh_counter ON COMMIT DROP AS
-    SELECT a.rep_id, m.unit_id, a.day, a.kind, count(*) AS activities, sum(a.amount) AS amount,
-           sum(a.points) AS points, max(a.occurred_at) AS last_at,
-           max(a.occurred_at) FILTER (WHERE a.amount <> 0) AS last_amount_at,
-           max(a.occurred_at) FILTER (WHERE a.points <> 0) AS last_point_at
-      FROM (SELECT a.rep_id, a.kind, a.amount, a.occurred_at,
-                   salesperf.local_day(a.occurred_at, s.time_zone) AS day,
-                   salesperf.rule_points(a.kind, a.amount, a.occurred_at) + COALESCE(ca.points, 0) AS points
-              FROM salesperf.activity a
-              LEFT JOIN (SELECT fa.activity_id, sum(fa.points) AS points
-                           FROM pg_temp.salesperf_fresh_award fa GROUP BY fa.activity_id) ca
-                ON ca.activity_id = a.activity_id) a
-      LEFT JOIN salesperf.membership m
-             ON m.rep_id = a.rep_id AND m.during @> a.occurred_at
-     GROUP BY a.rep_id, a.day, a.kind, m.unit_id;
-    ANALYZE pg_temp.salesperf_fresh_counter;
-
-    -- Apply: the stored rows that are not in the new state go (by row
-    -- address: every writer of these tables is held back), the new rows
-    -- that are not stored come in.
     CREATE TEMP TABLE salesperf_change ON COMMIT DROP AS
     SELECT c.ctid AS old_row, f.activity_id, f.rule_id, f.rep_id, f.day, f.kind, f.points
       FROM salesperf.capped_award c
-      FULL JOIN pg_temp.salesperf_fresh_award f
+      FULL JOIN (
+            SELECT t.activity_id, t.rule_id, t.rep_id, t.day, t.kind, t.earned AS points
+              FROM (SELECT a.activity_id, r.rule_id, a.rep_id, a.day, a.kind,
+                           LEAST(x.raw, GREATEST(0, r.daily_cap - COALESCE(sum(x.raw) OVER (
+                                 PARTITION BY a.rep_id, a.day, r.rule_id
+                                 ORDER BY a.occurred_at, a.activity_id
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS earned
+                      FROM (SELECT a.activity_id, a.rep_id, a.kind, a.amount, a.occurred_at,
+                                   salesperf.local_day(a.occurred_at, s.time_zone) AS day
+                              FROM salesperf.activity a
+                             WHERE EXISTS (SELECT 1 FROM salesperf.point_rule r
+                                            WHERE r.kind = a.kind AND r.daily_cap IS NOT NULL AND r.active)) a
+                      JOIN salesperf.point_rule r
+                        ON r.kind = a.kind AND r.active AND r.daily_cap IS NOT NULL
+                       AND r.valid @> a.occurred_at
+                     CROSS JOIN LATERAL (SELECT r.points + r.points_per_amount * a.amount AS raw) x) t
+             WHERE t.earned <> 0) f
         ON f.activity_id = c.activity_id AND f.rule_id = c.rule_id
      WHERE c.activity_id IS NULL OR f.activity_id IS NULL
         OR (f.rep_id, f.day, f.kind, f.points) IS DISTINCT FROM (c.rep_id, c.day, c.kind, c.points);
@@ -1013,10 +995,27 @@ BEGIN
       FROM pg_temp.salesperf_change d WHERE d.activity_id IS NOT NULL;
     DROP TABLE pg_temp.salesperf_change;
 
+    -- Counters: scored_activity's rule (unit as of occurred_at, local day,
+    -- uncapped rules plus the capped awards just stored), each activity
+    -- read once.
     CREATE TEMP TABLE salesperf_change ON COMMIT DROP AS
     SELECT c.ctid AS old_row, f.*
       FROM salesperf.kpi_counter c
-      FULL JOIN pg_temp.salesperf_fresh_counter f
+      FULL JOIN (
+            SELECT a.rep_id, m.unit_id, a.day, a.kind, count(*) AS activities, sum(a.amount) AS amount,
+                   sum(a.points) AS points, max(a.occurred_at) AS last_at,
+                   max(a.occurred_at) FILTER (WHERE a.amount <> 0) AS last_amount_at,
+                   max(a.occurred_at) FILTER (WHERE a.points <> 0) AS last_point_at
+              FROM (SELECT a.rep_id, a.kind, a.amount, a.occurred_at,
+                           salesperf.local_day(a.occurred_at, s.time_zone) AS day,
+                           salesperf.rule_points(a.kind, a.amount, a.occurred_at) + COALESCE(ca.points, 0) AS points
+                      FROM salesperf.activity a
+                      LEFT JOIN (SELECT ca.activity_id, sum(ca.points) AS points
+                                   FROM salesperf.capped_award ca GROUP BY ca.activity_id) ca
+                        ON ca.activity_id = a.activity_id) a
+              LEFT JOIN salesperf.membership m
+                     ON m.rep_id = a.rep_id AND m.during @> a.occurred_at
+             GROUP BY a.rep_id, a.day, a.kind, m.unit_id) f
         ON f.rep_id = c.rep_id AND f.day = c.day AND f.kind = c.kind
        AND (f.unit_id IS NULL) = (c.unit_id IS NULL) AND COALESCE(f.unit_id, 0) = COALESCE(c.unit_id, 0)
      WHERE c.rep_id IS NULL OR f.rep_id IS NULL
@@ -1031,39 +1030,39 @@ BEGIN
      ORDER BY d.rep_id, d.day, d.kind;
     DROP TABLE pg_temp.salesperf_change;
 
-    -- Standings, from the counters just written: computed_standing's rule,
+    -- A standing gathers a few counter rows per board (several days, kinds
+    -- and boards per counter): hashing groups them faster than sorting
+    -- while the groups fit in memory (1,000,000 activities: 5.7-6.1 s
+    -- against 6.8-8.1 s); the planner sorts when they would not.  The
+    -- distinct days are hashed too.
+    PERFORM pg_catalog.set_config('enable_hashagg', 'on', true);
+
+    -- Standings, from the counters just stored: computed_standing's rule,
     -- with the period start of each (board, distinct day) computed once.
     CREATE TEMP TABLE salesperf_period ON COMMIT DROP AS
     SELECT b.board_id, d.day,
            salesperf.calendar_start(salesperf.local_day_start(d.day, s.time_zone), b.period,
                                     s.time_zone, s.week_start, s.fiscal_year_start_month,
                                     s.calendar) AS ps
-      FROM (SELECT DISTINCT c.day FROM pg_temp.salesperf_fresh_counter c) d
+      FROM (SELECT DISTINCT c.day FROM salesperf.kpi_counter c) d
      CROSS JOIN salesperf.leaderboard b;
     ANALYZE pg_temp.salesperf_period;
-    -- A standing gathers a few counter rows per board (several days, kinds
-    -- and boards per counter): hashing groups them faster than sorting
-    -- while the groups fit in memory (1,000,000 activities: 5.7-6.1 s
-    -- against 6.8-8.1 s); the planner sorts when they would not.
-    PERFORM pg_catalog.set_config('enable_hashagg', 'on', true);
-    CREATE TEMP TABLE salesperf_fresh_standing ON COMMIT DROP AS
-    SELECT bc.board_id, pm.ps AS period_start, bc.participant_id, bc.rep_id AS contributor_id,
-           sum(bc.num) AS num, sum(bc.den) AS den, bc.direction, max(bc.at) AS reached_at
-      FROM salesperf.board_contribution bc
-      JOIN pg_temp.salesperf_period pm ON pm.board_id = bc.board_id AND pm.day = bc.day
-     GROUP BY bc.board_id, pm.ps, bc.participant_id, bc.rep_id, bc.direction
-    HAVING max(bc.at) IS NOT NULL;
-    PERFORM pg_catalog.set_config('enable_hashagg', 'off', true);
-    ANALYZE pg_temp.salesperf_fresh_standing;
 
     CREATE TEMP TABLE salesperf_change ON COMMIT DROP AS
     SELECT st.ctid AS old_row, f.*
       FROM salesperf.standing st
-      FULL JOIN pg_temp.salesperf_fresh_standing f
+      FULL JOIN (
+            SELECT bc.board_id, pm.ps AS period_start, bc.participant_id, bc.rep_id AS contributor_id,
+                   sum(bc.num) AS num, sum(bc.den) AS den, bc.direction, max(bc.at) AS reached_at
+              FROM salesperf.board_contribution bc
+              JOIN pg_temp.salesperf_period pm ON pm.board_id = bc.board_id AND pm.day = bc.day
+             GROUP BY bc.board_id, pm.ps, bc.participant_id, bc.rep_id, bc.direction
+            HAVING max(bc.at) IS NOT NULL) f
         ON f.board_id = st.board_id AND f.period_start = st.period_start
        AND f.contributor_id = st.contributor_id AND f.participant_id = st.participant_id
      WHERE st.board_id IS NULL OR f.board_id IS NULL
         OR (f.num, f.den, f.direction, f.reached_at) IS DISTINCT FROM (st.num, st.den, st.direction, st.reached_at);
+    PERFORM pg_catalog.set_config('enable_hashagg', 'off', true);
     DELETE FROM salesperf.standing st USING pg_temp.salesperf_change d WHERE st.ctid = d.old_row;
     INSERT INTO salesperf.standing (board_id, period_start, participant_id, contributor_id,
                                     num, den, direction, reached_at)
@@ -1072,8 +1071,7 @@ BEGIN
       FROM pg_temp.salesperf_change d WHERE d.board_id IS NOT NULL
      ORDER BY 1, 2, 4, 3;
 
-    DROP TABLE pg_temp.salesperf_fresh_award, pg_temp.salesperf_fresh_counter, pg_temp.salesperf_period,
-               pg_temp.salesperf_fresh_standing, pg_temp.salesperf_change;
+    DROP TABLE pg_temp.salesperf_period, pg_temp.salesperf_change;
 
     -- Badge awards are history: nothing is revoked; any the ledger shows
     -- earned but missing is added.
