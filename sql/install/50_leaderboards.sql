@@ -101,7 +101,7 @@ COMMENT ON FUNCTION salesperf.rebuild_board_units(integer[]) IS
 CREATE VIEW salesperf.board_contribution AS
 SELECT b.board_id, c.rep_id, c.day, p.participant_id,
        CASE WHEN k.higher_is_better THEN 1 ELSE -1 END AS direction,
-       (v.c).num, (v.c).den, (v.c).reached_at AS at
+       (v.c).num, (v.c).den, (v.c).reached_at AS at, c.kind
   FROM salesperf.leaderboard b
   JOIN salesperf.kpi k ON k.name = b.metric
  CROSS JOIN salesperf.kpi_counter c
@@ -127,6 +127,7 @@ COMMENT ON COLUMN salesperf.board_contribution.direction IS '1 when a higher sco
 COMMENT ON COLUMN salesperf.board_contribution.num IS 'What it adds to the metric''s numerator.';
 COMMENT ON COLUMN salesperf.board_contribution.den IS 'What it adds to the denominator (NULL for metrics without one).';
 COMMENT ON COLUMN salesperf.board_contribution.at IS 'Latest moment one of its activities changed what it adds.';
+COMMENT ON COLUMN salesperf.board_contribution.kind IS 'Activity kind of the counter row.';
 
 -- Every board's standings as the counters say they should be: each counter
 -- row feeds the period of its local day (period starts computed once per

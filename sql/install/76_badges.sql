@@ -157,7 +157,9 @@ BEGIN
     END IF;
     IF rep_ids IS NULL THEN
         -- Every rep and period: counters grouped by the rule's period (the
-        -- period of each distinct day computed once).
+        -- period of each distinct day computed once), the rep first in the
+        -- grouping (most distinct keys first: the sort compares fewer
+        -- columns).
         SELECT pg_catalog.array_agg(x.rule_id), pg_catalog.array_agg(x.rep_id),
                pg_catalog.array_agg(x.ps), pg_catalog.array_agg(x.value)
           INTO e_rules, e_reps, e_starts, e_values
@@ -179,7 +181,7 @@ BEGIN
                  WHERE v.num IS NOT NULL
                    AND (q.num_kind IS NULL OR c.kind = q.num_kind
                         OR (q.den_measure IS NOT NULL AND (q.den_kind IS NULL OR c.kind = q.den_kind)))
-                 GROUP BY pm.rule_id, c.rep_id, pm.ps, q.den_measure) x
+                 GROUP BY c.rep_id, pm.rule_id, pm.ps, q.den_measure) x
           JOIN salesperf.badge_rule r ON r.rule_id = x.rule_id
          WHERE x.value >= r.threshold;
     ELSE
