@@ -8,7 +8,8 @@
  *                   parameterized statements that touch only the keys the
  *                   row changes (one_row_inserted; its counter and
  *                   standings: one_row_delta.c);
- *   INSERT of more: the same steps, set-based, over the transition table:
+ *   INSERT of more: the same steps, set-based, over the transition table
+ *     (its reps, kinds and bad rows found in one pass: new_rows_scan.c):
  *     1. capped rules: a (rep, local day, kind) whose new rows all come
  *        after its last activity so far (occurred_at later than the
  *        counters' last_at) earns from the day's running total: what the
@@ -42,7 +43,10 @@
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 
+#include "bulk_delta.h"
+#include "new_rows_scan.h"
 #include "one_row_delta.h"
+#include "point_rules.h"
 #include "rep_locks.h"
 #include "write_notifications.h"
 
@@ -51,6 +55,9 @@ PG_FUNCTION_INFO_V1(salesperf_ledger_changed);
 /* Transition table names, as declared by the triggers in the install script. */
 #define NEW_ROWS "salesperf_new"
 #define OLD_ROWS "salesperf_old"
+/* The bulk insert's counter deltas and rep-board standings (bulk_delta.c). */
+#define DELTA_ROWS "salesperf_delta"
+#define REP_STANDINGS "salesperf_rep_standings"
 
 /* Local day of an activity row `x`, joined with settings `s` (one definition: salesperf.local_day). */
 #define LOCAL_DAY(x) "salesperf.local_day(" x ".occurred_at, s.time_zone)"
@@ -64,8 +71,9 @@ static const char *const validate_sql =
 "    OR n.amount < 0 OR n.amount = 'NaN'::numeric OR n.amount = 'Infinity'::numeric"
 "    OR NOT pg_catalog.isfinite(n.occurred_at)";
 
-static const char *const lock_new_sql =
-"SELECT salesperf.lock_reps(pg_catalog.array_agg(DISTINCT n.rep_id)) FROM " NEW_ROWS " n";
+/* How many of the kinds $1 are known (the bulk path's check of its new rows' kinds). */
+static const char *const known_kinds_sql =
+"SELECT pg_catalog.count(*) FROM salesperf.activity_kind k WHERE k.kind = ANY ($1::text[])";
 
 /*
  * An UPDATE may move activities to another rep: lock the old and the new
@@ -141,125 +149,106 @@ static const char *const award_in_order_sql =
 "                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS earned"
 "          FROM f) t"
 " WHERE t.earned <> 0"
-" ORDER BY 1, 2";
+" ORDER BY 1, 2"
+" RETURNING activity_id, points";
 
 /*
- * Counters and standings from a `delta` of counter rows (rep x unit x local
- * day x kind): one upsert per touched key, keys in order.  A delta adds to
- * a standing what kpi_contribution() says a counter row adds (the rule
+ * The bulk insert path's merge.  bulk_delta.c has grouped the new rows but
+ * the late ones into counter deltas (rep x unit x local day x kind,
+ * DELTA_ROWS, in the counters' key order) and summed what they add to the
+ * rep boards without a unit scope (REP_STANDINGS, in key order).  One
+ * upsert per touched key, keys in order.  A delta adds to a unit board or
+ * a scoped board what kpi_contribution() says a counter row adds (the rule
  * refresh_standings() and recompute() apply through
  * salesperf.board_contribution, written the same way: the kinds a KPI
- * cannot take are dropped before the call, which runs as an expression).
- * Each board's period of each day the delta touches is computed once
- * (`periods`), not once per delta row.  Whom a delta row counts for
- * (`counted`): the rep on an unscoped rep board; through board_unit on a
- * unit board (its participants) or a scoped one (the rep, if the unit is
- * in scope).  Two branches, so that the big side is never the one hashed:
- * the planner cannot count the small configuration tables (a few rows,
- * never analyzed) and, joining board_unit to delta x boards, once chose to
- * hash the product, in 512 batches on disk.  The standings are grouped rep
- * first: a sort that starts with the most distinct key compares fewer
- * columns.
- */
-#define MERGE_DELTA \
-" counters AS ("\
-"   INSERT INTO salesperf.kpi_counter AS c (rep_id, unit_id, day, kind, activities, amount,"\
-"                                           points, last_at, last_amount_at, last_point_at)"\
-"   SELECT d.rep_id, d.unit_id, d.day, d.kind, d.activities, d.amount, d.points,"\
-"          d.last_at, d.last_amount_at, d.last_point_at"\
-"     FROM delta d"\
-"    ORDER BY d.rep_id, d.day, d.kind, d.unit_id"\
-"   ON CONFLICT (rep_id, day, kind, unit_id) DO UPDATE SET"\
-"          activities = c.activities + EXCLUDED.activities,"\
-"          amount = c.amount + EXCLUDED.amount,"\
-"          points = c.points + EXCLUDED.points,"\
-"          last_at = GREATEST(c.last_at, EXCLUDED.last_at),"\
-"          last_amount_at = GREATEST(c.last_amount_at, EXCLUDED.last_amount_at),"\
-"          last_point_at = GREATEST(c.last_point_at, EXCLUDED.last_point_at)),"\
-" periods AS ("\
-"   SELECT b.board_id, x.day,"\
-"          salesperf.calendar_start(salesperf.local_day_start(x.day, s.time_zone), b.period,"\
-"                                   s.time_zone, s.week_start, s.fiscal_year_start_month,"\
-"                                   s.calendar) AS ps"\
-"     FROM (SELECT DISTINCT d.day FROM delta d) x CROSS JOIN salesperf.leaderboard b CROSS JOIN s),"\
-" counted AS ("\
-"   SELECT b.board_id, d.rep_id AS participant_id, d.*"\
-"     FROM delta d CROSS JOIN salesperf.leaderboard b"\
-"    WHERE b.participant = 'rep' AND b.unit_scope IS NULL"\
-"   UNION ALL"\
-"   SELECT u.board_id, COALESCE(u.participant_id, d.rep_id), d.*"\
-"     FROM delta d"\
-"     JOIN (SELECT bu.board_id, bu.unit_id, CASE WHEN b.participant = 'unit' THEN bu.participant_id END AS participant_id"\
-"             FROM salesperf.board_unit bu JOIN salesperf.leaderboard b ON b.board_id = bu.board_id"\
-"            WHERE CASE WHEN b.participant = 'unit' THEN bu.participant_id IS NOT NULL"\
-"                       ELSE b.unit_scope IS NOT NULL END) u"\
-"       ON u.unit_id = d.unit_id)"\
-"INSERT INTO salesperf.standing AS st (board_id, period_start, participant_id, contributor_id,"\
-"                                      num, den, direction, reached_at)"\
-"SELECT g.board_id, g.ps, g.participant_id, g.rep_id, g.num, g.den, g.direction, g.reached_at"\
-"  FROM (SELECT d.board_id, pm.ps, d.participant_id, d.rep_id,"\
-"               pg_catalog.sum((v.c).num) AS num, pg_catalog.sum((v.c).den) AS den,"\
-"               CASE WHEN k.higher_is_better THEN 1 ELSE -1 END AS direction,"\
-"               pg_catalog.max((v.c).reached_at) AS reached_at"\
-"          FROM counted d"\
-"          JOIN salesperf.leaderboard b ON b.board_id = d.board_id"\
-"          JOIN salesperf.kpi k ON k.name = b.metric"\
-"          JOIN periods pm ON pm.board_id = d.board_id AND pm.day = d.day"\
-"         CROSS JOIN LATERAL (SELECT salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind,"\
-"                                   k.den_measure, d.kind, d.activities, d.amount, d.points,"\
-"                                   d.last_at, d.last_amount_at, d.last_point_at) AS c OFFSET 0) v"\
-"         WHERE ((k.num_measure IS NOT NULL AND (k.num_kind IS NULL OR k.num_kind = d.kind))"\
-"                OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR k.den_kind = d.kind)))"\
-"           AND (v.c).num IS NOT NULL"\
-"         GROUP BY 4, 3, 1, 2, 7) g"\
-" WHERE g.reached_at IS NOT NULL"\
-" ORDER BY 1, 2, 4, 3"\
-" ON CONFLICT (board_id, period_start, contributor_id, participant_id) DO UPDATE SET"\
-"       num = st.num + EXCLUDED.num,"\
-"       den = st.den + EXCLUDED.den,"\
-"       reached_at = GREATEST(st.reached_at, EXCLUDED.reached_at)"
-
-/*
- * The bulk insert path's counter deltas: every new row but the late ones,
- * scored with rule_points() (uncapped rules, as salesperf.scored_activity
- * does) plus what award_in_order_sql just awarded it.
+ * cannot take are dropped before the call, which runs as an expression),
+ * for whom board_unit says: the unit board's participants, or the rep if
+ * its unit is in the board's scope.  Each such board's period of each day
+ * is computed once (`periods`).  Returns the (rep, local day) pairs of all
+ * new rows, late ones included ($1, $2), as two arrays (none: no row).
  */
 static const char *const merge_sql =
 "WITH s AS (SELECT * FROM salesperf.settings),"
-" delta AS MATERIALIZED ("
-"   SELECT x.rep_id, x.unit_id, x.day, x.kind,"
-"          pg_catalog.count(*) AS activities, pg_catalog.sum(x.amount) AS amount,"
-"          pg_catalog.sum(x.points) AS points,"
-"          pg_catalog.max(x.occurred_at) AS last_at,"
-"          pg_catalog.max(x.occurred_at) FILTER (WHERE x.amount <> 0) AS last_amount_at,"
-"          pg_catalog.max(x.occurred_at) FILTER (WHERE x.points <> 0) AS last_point_at"
-"     FROM (SELECT n.rep_id, m.unit_id, n.kind, n.amount, n.occurred_at,"
-"                  " LOCAL_DAY("n") " AS day,"
-"                  salesperf.rule_points(n.kind, n.amount, n.occurred_at)"
-"                  + CASE WHEN salesperf.has_capped_rule(n.kind, n.occurred_at)"
-"                         THEN (SELECT COALESCE(pg_catalog.sum(a.points), 0) FROM salesperf.capped_award a"
-"                                WHERE a.activity_id = n.activity_id)"
-"                         ELSE 0 END AS points"
-"             FROM " NEW_ROWS " n"
-"            CROSS JOIN s"
-"             LEFT JOIN salesperf.membership m"
-"                    ON m.rep_id = n.rep_id AND m.during @> n.occurred_at"
-"            WHERE NOT " IS_LATE("n", LOCAL_DAY("n")) ") x"
-"    GROUP BY x.rep_id, x.day, x.kind, x.unit_id),"
-MERGE_DELTA;
+" delta AS NOT MATERIALIZED (SELECT * FROM " DELTA_ROWS "),"
+" counters AS ("
+"   INSERT INTO salesperf.kpi_counter AS c (rep_id, unit_id, day, kind, activities, amount,"
+"                                           points, last_at, last_amount_at, last_point_at)"
+"   SELECT d.rep_id, d.unit_id, d.day, d.kind, d.activities, d.amount, d.points,"
+"          d.last_at, d.last_amount_at, d.last_point_at"
+"     FROM delta d"
+"    ORDER BY d.rep_id, d.day, d.kind, d.unit_id"
+"   ON CONFLICT (rep_id, day, kind, unit_id) DO UPDATE SET"
+"          activities = c.activities + EXCLUDED.activities,"
+"          amount = c.amount + EXCLUDED.amount,"
+"          points = c.points + EXCLUDED.points,"
+"          last_at = GREATEST(c.last_at, EXCLUDED.last_at),"
+"          last_amount_at = GREATEST(c.last_amount_at, EXCLUDED.last_amount_at),"
+"          last_point_at = GREATEST(c.last_point_at, EXCLUDED.last_point_at)),"
+" unit_boards AS ("
+"   SELECT bu.board_id, bu.unit_id,"
+"          CASE WHEN b.participant = 'unit' THEN bu.participant_id END AS participant_id"
+"     FROM salesperf.board_unit bu JOIN salesperf.leaderboard b ON b.board_id = bu.board_id"
+"    WHERE CASE WHEN b.participant = 'unit' THEN bu.participant_id IS NOT NULL"
+"               ELSE b.unit_scope IS NOT NULL END),"
+" counted AS ("
+"   SELECT u.board_id, COALESCE(u.participant_id, d.rep_id) AS participant_id, d.*"
+"     FROM delta d JOIN unit_boards u ON u.unit_id = d.unit_id),"
+" periods AS ("
+"   SELECT b.board_id, x.day,"
+"          salesperf.calendar_start(salesperf.local_day_start(x.day, s.time_zone), b.period,"
+"                                   s.time_zone, s.week_start, s.fiscal_year_start_month,"
+"                                   s.calendar) AS ps"
+"     FROM (SELECT DISTINCT d.day FROM counted d) x"
+"    CROSS JOIN (SELECT DISTINCT u.board_id FROM unit_boards u) ub"
+"     JOIN salesperf.leaderboard b ON b.board_id = ub.board_id"
+"    CROSS JOIN s),"
+" standings AS ("
+"   INSERT INTO salesperf.standing AS st (board_id, period_start, participant_id, contributor_id,"
+"                                         num, den, direction, reached_at)"
+"   SELECT g.board_id, g.ps, g.participant_id, g.rep_id, g.num, g.den, g.direction, g.reached_at"
+"     FROM (SELECT d.board_id, pm.ps, d.participant_id, d.rep_id,"
+"                  pg_catalog.sum((v.c).num) AS num, pg_catalog.sum((v.c).den) AS den,"
+"                  CASE WHEN k.higher_is_better THEN 1 ELSE -1 END AS direction,"
+"                  pg_catalog.max((v.c).reached_at) AS reached_at"
+"             FROM counted d"
+"             JOIN salesperf.leaderboard b ON b.board_id = d.board_id"
+"             JOIN salesperf.kpi k ON k.name = b.metric"
+"             JOIN periods pm ON pm.board_id = d.board_id AND pm.day = d.day"
+"            CROSS JOIN LATERAL (SELECT salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind,"
+"                                      k.den_measure, d.kind, d.activities, d.amount, d.points,"
+"                                      d.last_at, d.last_amount_at, d.last_point_at) AS c OFFSET 0) v"
+"            WHERE ((k.num_measure IS NOT NULL AND (k.num_kind IS NULL OR k.num_kind = d.kind))"
+"                   OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR k.den_kind = d.kind)))"
+"              AND (v.c).num IS NOT NULL"
+"            GROUP BY 4, 3, 1, 2, 7) g"
+"    WHERE g.reached_at IS NOT NULL"
+"   UNION ALL"
+"   SELECT r.board_id, r.period_start, r.participant_id, r.contributor_id, r.num, r.den,"
+"          r.direction, r.reached_at"
+"     FROM " REP_STANDINGS " r"
+"    ORDER BY 1, 2, 4, 3"
+"   ON CONFLICT (board_id, period_start, contributor_id, participant_id) DO UPDATE SET"
+"          num = st.num + EXCLUDED.num,"
+"          den = st.den + EXCLUDED.den,"
+"          reached_at = GREATEST(st.reached_at, EXCLUDED.reached_at))"
+" SELECT pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day)"
+"   FROM (SELECT d.rep_id, d.day FROM delta d"
+"          UNION"
+"         SELECT l.rep_id, l.day"
+"           FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::date[])) AS l(rep_id, day)) k"
+"  HAVING pg_catalog.count(*) > 0";
 
 /* Late capped rows: their (rep, day) pairs' counters of those kinds are re-derived. */
 static const char *const rederive_late_sql =
 "SELECT salesperf.rederive($1, $2, (SELECT pg_catalog.array_agg(DISTINCT k) FROM pg_catalog.unnest($3::text[]) k),"
 "                          false)";
 
-/* Badges earned and podium entries (salesperf.after_change) of the new rows. */
+/*
+ * Badges earned and podium entries (salesperf.after_change) of the new
+ * rows: $1, $2 their (rep, local day) pairs, $3 their kinds (NULL: any).
+ */
 static const char *const after_new_sql =
-"SELECT salesperf.after_change(pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day),"
-"                              (SELECT pg_catalog.array_agg(DISTINCT x.kind) FROM " NEW_ROWS " x))"
-"  FROM (SELECT DISTINCT n.rep_id, " LOCAL_DAY("n") " AS day"
-"          FROM " NEW_ROWS " n CROSS JOIN salesperf.settings s) k"
-" HAVING pg_catalog.count(*) > 0";
+"SELECT salesperf.after_change($1, $2, $3)";
 
 /*
  * The one-row path.  Parameters: $1 activity_id, $2 rep_id, $3 kind,
@@ -330,7 +319,9 @@ static const char *const truncate_sql =
 typedef enum
 {
 	ARGS_NONE,					/* reads the transition tables only */
-	ARGS_LATE,					/* $1 bigint[], $2 date[], $3 text[]: late triples */
+	ARGS_LATE,					/* $1 bigint[], $2 date[], $3 text[]: late triples,
+								 * or the (rep, day) pairs and kinds of new rows */
+	ARGS_KINDS,					/* $1 text[] */
 	ARGS_ROW					/* $1..$6: one new row and its local day */
 } StatementArgs;
 
@@ -346,9 +337,9 @@ typedef struct CachedStatement
 } CachedStatement;
 
 static CachedStatement statements[] = {
-	{&validate_sql}, {&lock_new_sql}, {&lock_both_sql},
+	{&validate_sql}, {&known_kinds_sql, ARGS_KINDS}, {&lock_both_sql},
 	{&late_sql}, {&award_in_order_sql, ARGS_LATE}, {&merge_sql, ARGS_LATE},
-	{&rederive_late_sql, ARGS_LATE}, {&after_new_sql},
+	{&rederive_late_sql, ARGS_LATE}, {&after_new_sql, ARGS_LATE},
 	{&one_probe_sql, ARGS_ROW}, {&one_award_sql, ARGS_ROW},
 	{&one_rederive_sql, ARGS_ROW},
 	{&rederive_old_sql}, {&rederive_both_sql}, {&truncate_sql}
@@ -379,6 +370,9 @@ prepared(const char *const *sql)
 		{
 			case ARGS_LATE:
 				plan = SPI_prepare(*sql, LATE_NARGS, late_types);
+				break;
+			case ARGS_KINDS:
+				plan = SPI_prepare(*sql, 1, &late_types[2]);
 				break;
 			case ARGS_ROW:
 				/*
@@ -515,6 +509,41 @@ ledger_column(TupleTableSlot *slot, const char *name)
 	return value;
 }
 
+/* Copy of column `col` of the first result row (NULL: `*null` set). */
+static Datum
+result_value(int col, char *null)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, &isnull);
+
+	*null = isnull ? 'n' : ' ';
+	return isnull ? (Datum) 0 : datumCopy(d, false, -1);
+}
+
+/*
+ * The new rows' reps are locked, then their rows checked: a bad row or an
+ * unknown kind is named by validate_new_rows(), as it always was.
+ */
+static void
+lock_and_check_new_rows(const NewRowsSummary *rows)
+{
+	salesperf_lock_rep_ids(rows->reps, rows->rep_count);
+	if (rows->bad_row)
+	{
+		validate_new_rows();
+		return;
+	}
+	{
+		Datum		kinds = rows->kinds;
+		bool		isnull;
+
+		run_with(&known_kinds_sql, &kinds, NULL, 0);
+		if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull))
+			!= rows->kind_count)
+			validate_new_rows();
+	}
+}
+
 /*
  * INSERT of more than one row: the set-based path over the transition
  * table (see the file's header).
@@ -522,31 +551,45 @@ ledger_column(TupleTableSlot *slot, const char *name)
 static void
 rows_inserted(TriggerData *trigdata)
 {
+	NewRowsSummary new_rows;
 	Datum		late[LATE_NARGS];
 	char		late_nulls[LATE_NARGS];
-	TupleDesc	desc;
+	Datum		after[LATE_NARGS];
+	char		after_nulls[LATE_NARGS];
+	RuleSet    *rules;
+	SPITupleTable *awards = NULL;
+	uint64		award_count = 0;
 
 	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "salesperf: could not register transition tables");
-	run(&lock_new_sql);
-	validate_new_rows();
+	salesperf_scan_new_rows(trigdata, &new_rows);
+	lock_and_check_new_rows(&new_rows);
 
-	run(&late_sql);
-	desc = SPI_tuptable->tupdesc;
-	for (int i = 0; i < LATE_NARGS; i++)
+	/* Without a capped rule there are neither late rows nor capped awards. */
+	rules = salesperf_load_point_rules(CurrentMemoryContext);
+	if (salesperf_point_rules_capped(rules))
 	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], desc, i + 1, &isnull);
-
-		late[i] = isnull ? (Datum) 0 : datumCopy(d, false, -1);
-		late_nulls[i] = isnull ? 'n' : ' ';
+		run(&late_sql);
+		for (int i = 0; i < LATE_NARGS; i++)
+			late[i] = result_value(i + 1, &late_nulls[i]);
+		run_with(&award_in_order_sql, late, late_nulls, 0);
+		awards = SPI_tuptable;
+		award_count = SPI_processed;
 	}
+	else
+		late_nulls[0] = late_nulls[1] = late_nulls[2] = 'n';
 
-	run_with(&award_in_order_sql, late, late_nulls, 0);
+	salesperf_register_bulk_delta(trigdata, &new_rows, rules, late, late_nulls,
+								  awards, award_count);
 	run_with(&merge_sql, late, late_nulls, 0);
+	after[0] = result_value(1, &after_nulls[0]);
+	after[1] = result_value(2, &after_nulls[1]);
+	after[2] = new_rows.kinds;
+	after_nulls[2] = ' ';
 	if (late_nulls[0] != 'n')
 		run_with(&rederive_late_sql, late, late_nulls, 0);
-	run(&after_new_sql);
+	if (after_nulls[0] != 'n')
+		run_with(&after_new_sql, after, after_nulls, 0);
 }
 
 /*

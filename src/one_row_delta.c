@@ -4,7 +4,7 @@
  * share of the work (record(), a CRM's single-row INSERT).
  *
  * The bulk path joins its deltas with every board in one statement
- * (MERGE_DELTA in ledger_trigger.c).  For one row that statement's setup
+ * (merge_sql in ledger_trigger.c, with bulk_delta.c).  For one row that setup
  * costs more than the row's work, so here the boards, their KPIs' parts
  * and the calendar settings are kept per backend, keyed by the newest
  * salesperf.notify_config_version (a row added, from a sequence, by every

@@ -19,6 +19,7 @@
 #include "utils/timestamp.h"
 
 #include "calendar.h"
+#include "period_functions.h"
 
 
 PG_FUNCTION_INFO_V1(salesperf_calendar_start);
@@ -192,6 +193,18 @@ zone_named(text *name_text)
 				 errmsg("unknown time zone \"%s\"", name),
 				 errhint("See pg_timezone_names.")));
 	return tz;
+}
+
+pg_tz *
+salesperf_zone_named(text *name)
+{
+	return zone_named(name);
+}
+
+DateADT
+salesperf_local_date(TimestampTz ts, pg_tz *tz)
+{
+	return local_day(ts, tz) + (UNIX_EPOCH_JDATE - POSTGRES_EPOCH_JDATE);
 }
 
 Datum

@@ -21,10 +21,12 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
+#include "point_rules.h"
+
 PG_FUNCTION_INFO_V1(salesperf_rule_points);
 PG_FUNCTION_INFO_V1(salesperf_has_capped_rule);
 
-typedef struct PointRule
+struct PointRule
 {
 	char	   *kind;
 	Numeric		points;
@@ -36,13 +38,7 @@ typedef struct PointRule
 				upper_inc;
 	TimestampTz lower,
 				upper;
-} PointRule;
-
-typedef struct RuleSet
-{
-	int			count;
-	PointRule  *rules;
-} RuleSet;
+};
 
 static const char *const load_sql =
 "SELECT r.kind, r.points, r.points_per_amount, r.daily_cap IS NOT NULL,"
@@ -68,14 +64,11 @@ copy_numeric(HeapTuple row, TupleDesc desc, int column, MemoryContext cxt)
 	return result;
 }
 
-static RuleSet *
-load_rules(FunctionCallInfo fcinfo)
+/* The active rules, read now, allocated in cxt. */
+RuleSet *
+salesperf_load_point_rules(MemoryContext cxt)
 {
-	MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
 	RuleSet    *set;
-
-	if (fcinfo->flinfo->fn_extra != NULL)
-		return (RuleSet *) fcinfo->flinfo->fn_extra;
 
 	set = MemoryContextAllocZero(cxt, sizeof(RuleSet));
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -107,8 +100,15 @@ load_rules(FunctionCallInfo fcinfo)
 		r->upper = isnull ? 0 : DatumGetTimestampTz(d);
 	}
 	SPI_finish();
-	fcinfo->flinfo->fn_extra = set;
 	return set;
+}
+
+static RuleSet *
+load_rules(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = salesperf_load_point_rules(fcinfo->flinfo->fn_mcxt);
+	return (RuleSet *) fcinfo->flinfo->fn_extra;
 }
 
 /* Same containment as tstzrange @> timestamptz. */
@@ -122,14 +122,33 @@ in_force(const PointRule *r, TimestampTz at)
 	return true;
 }
 
-Datum
-salesperf_rule_points(PG_FUNCTION_ARGS)
+/* The rules of one kind, in the same order (allocated in cxt). */
+RuleSet *
+salesperf_point_rules_of_kind(const RuleSet *set, const char *kind, MemoryContext cxt)
 {
-	RuleSet    *set = load_rules(fcinfo);
-	text	   *kind_text = PG_GETARG_TEXT_PP(0);
-	Numeric		amount = PG_GETARG_NUMERIC(1);
-	TimestampTz at = PG_GETARG_TIMESTAMPTZ(2);
-	char	   *kind = text_to_cstring(kind_text);
+	RuleSet    *subset = MemoryContextAllocZero(cxt, sizeof(RuleSet));
+
+	subset->rules = MemoryContextAllocZero(cxt, sizeof(PointRule) * Max(set->count, 1));
+	for (int i = 0; i < set->count; i++)
+		if (strcmp(set->rules[i].kind, kind) == 0)
+			subset->rules[subset->count++] = set->rules[i];
+	return subset;
+}
+
+/* Whether any of the rules is capped. */
+bool
+salesperf_point_rules_capped(const RuleSet *set)
+{
+	for (int i = 0; i < set->count; i++)
+		if (set->rules[i].capped)
+			return true;
+	return false;
+}
+
+/* rule_points() for a kind given as a C string. */
+Numeric
+salesperf_uncapped_points(const RuleSet *set, const char *kind, Numeric amount, TimestampTz at)
+{
 	Datum		total = NumericGetDatum(int64_to_numeric(0));
 
 	for (int i = 0; i < set->count; i++)
@@ -146,7 +165,31 @@ salesperf_rule_points(PG_FUNCTION_ARGS)
 	}
 	if (strcmp(kind, "bonus") == 0)
 		total = DirectFunctionCall2(numeric_add, total, NumericGetDatum(amount));
-	PG_RETURN_DATUM(total);
+	return DatumGetNumeric(total);
+}
+
+/* has_capped_rule() for a kind given as a C string. */
+bool
+salesperf_capped_rule_in_force(const RuleSet *set, const char *kind, TimestampTz at)
+{
+	for (int i = 0; i < set->count; i++)
+	{
+		const PointRule *r = &set->rules[i];
+
+		if (r->capped && strcmp(r->kind, kind) == 0 && in_force(r, at))
+			return true;
+	}
+	return false;
+}
+
+Datum
+salesperf_rule_points(PG_FUNCTION_ARGS)
+{
+	RuleSet    *set = load_rules(fcinfo);
+	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_NUMERIC(salesperf_uncapped_points(set, kind, PG_GETARG_NUMERIC(1),
+												PG_GETARG_TIMESTAMPTZ(2)));
 }
 
 Datum
@@ -154,14 +197,6 @@ salesperf_has_capped_rule(PG_FUNCTION_ARGS)
 {
 	RuleSet    *set = load_rules(fcinfo);
 	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	TimestampTz at = PG_GETARG_TIMESTAMPTZ(1);
 
-	for (int i = 0; i < set->count; i++)
-	{
-		const PointRule *r = &set->rules[i];
-
-		if (r->capped && strcmp(r->kind, kind) == 0 && in_force(r, at))
-			PG_RETURN_BOOL(true);
-	}
-	PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(salesperf_capped_rule_in_force(set, kind, PG_GETARG_TIMESTAMPTZ(1)));
 }
