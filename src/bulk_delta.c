@@ -9,7 +9,8 @@
  * just awarded the row.  Rows of the late (rep, day, kind) triples are left
  * out: those are re-derived from the ledger.  The groups go to the merge
  * statement as the ephemeral relation salesperf_delta, one row per group,
- * with the columns and sums of salesperf.kpi_counter.
+ * with the columns and sums of salesperf.kpi_counter, and what they add to
+ * the boards' standings (bulk_standings.c) as salesperf_bulk_standings.
  *
  * In SQL this was a join of the transition table with the memberships, a
  * sort of every new row and a grouping with numeric sums: most of the bulk
@@ -36,7 +37,7 @@
 #include "utils/varlena.h"
 
 #include "bulk_delta.h"
-#include "bulk_rep_standings.h"
+#include "bulk_standings.h"
 #include "period_functions.h"
 #include "point_rules.h"
 
@@ -398,7 +399,7 @@ salesperf_register_bulk_delta(TriggerData *trigdata, const NewRowsSummary *rows,
 	DeltaGroup **sorted;
 	long		group_count;
 	long		n_sorted = 0;
-	RepStandings *standings = salesperf_rep_standings_begin(cxt);
+	BulkStandings *standings = salesperf_bulk_standings_begin(cxt);
 	TupleDesc	delta_desc;
 	Tuplestorestate *delta;
 	EphemeralNamedRelation enr;
@@ -568,10 +569,11 @@ salesperf_register_bulk_delta(TriggerData *trigdata, const NewRowsSummary *rows,
 		counter.last_null[1] = !group->has_amount_at;
 		counter.last[2] = group->last_point_at;
 		counter.last_null[2] = !group->has_point_at;
-		salesperf_rep_standings_add(standings, group->key.rep_id, group->key.day, &counter);
+		salesperf_bulk_standings_add(standings, group->key.rep_id, group->key.unit_null,
+									 group->key.unit_id, group->key.day, &counter);
 		MemoryContextSwitchTo(old);
 	}
-	salesperf_rep_standings_register(standings);
+	salesperf_bulk_standings_register(standings);
 
 	enr = palloc0(sizeof(EphemeralNamedRelationData));
 	enr->md.name = DELTA_RELATION;

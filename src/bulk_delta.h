@@ -16,7 +16,7 @@
  * the active point `rules` plus what `awards` (activity_id, points rows)
  * gave them, and register the groups as the ephemeral relation
  * salesperf_delta of the current SPI connection, and what they add to the
- * unscoped rep boards as salesperf_rep_standings (bulk_rep_standings.h).
+ * boards' standings as salesperf_bulk_standings (bulk_standings.h).
  */
 extern void salesperf_register_bulk_delta(TriggerData *trigdata, const NewRowsSummary *rows,
 										  const RuleSet *rules,

@@ -18,7 +18,8 @@
  *        (rep, day, kind) -- back-dated rows, ties -- are re-derived from
  *        the ledger (rederive);
  *     2. adds the other rows to the KPI counters and to every board's
- *        standings (one upsert per touched key, keys in order);
+ *        standings: grouped in C (bulk_delta.c, bulk_standings.c), then
+ *        one upsert per touched key, keys in order;
  *     3. awards badges and announces podium entries (after_change; one
  *        row: salesperf_after_one_write, write_notifications.c);
  *   UPDATE, DELETE: re-derives every (rep, local day) its old and new rows
@@ -55,9 +56,9 @@ PG_FUNCTION_INFO_V1(salesperf_ledger_changed);
 /* Transition table names, as declared by the triggers in the install script. */
 #define NEW_ROWS "salesperf_new"
 #define OLD_ROWS "salesperf_old"
-/* The bulk insert's counter deltas and rep-board standings (bulk_delta.c). */
+/* The bulk insert's counter deltas and standings (bulk_delta.c, bulk_standings.c). */
 #define DELTA_ROWS "salesperf_delta"
-#define REP_STANDINGS "salesperf_rep_standings"
+#define BULK_STANDINGS "salesperf_bulk_standings"
 
 /* Local day of an activity row `x`, joined with settings `s` (one definition: salesperf.local_day). */
 #define LOCAL_DAY(x) "salesperf.local_day(" x ".occurred_at, s.time_zone)"
@@ -155,27 +156,18 @@ static const char *const award_in_order_sql =
 /*
  * The bulk insert path's merge.  bulk_delta.c has grouped the new rows but
  * the late ones into counter deltas (rep x unit x local day x kind,
- * DELTA_ROWS, in the counters' key order) and summed what they add to the
- * rep boards without a unit scope (REP_STANDINGS, in key order).  One
- * upsert per touched key, keys in order.  A delta adds to a unit board or
- * a scoped board what kpi_contribution() says a counter row adds (the rule
- * refresh_standings() and recompute() apply through
- * salesperf.board_contribution, written the same way: the kinds a KPI
- * cannot take are dropped before the call, which runs as an expression),
- * for whom board_unit says: the unit board's participants, or the rep if
- * its unit is in the board's scope.  Each such board's period of each day
- * is computed once (`periods`).  Returns the (rep, local day) pairs of all
- * new rows, late ones included ($1, $2), as two arrays (none: no row).
+ * DELTA_ROWS) and summed what they add to every board's standings
+ * (BULK_STANDINGS), both in key order: one upsert per touched key, keys in
+ * order.  Returns the (rep, local day) pairs of all new rows, late ones
+ * included ($1, $2), as two arrays (none: no row).
  */
 static const char *const merge_sql =
-"WITH s AS (SELECT * FROM salesperf.settings),"
-" delta AS NOT MATERIALIZED (SELECT * FROM " DELTA_ROWS "),"
-" counters AS ("
+"WITH counters AS ("
 "   INSERT INTO salesperf.kpi_counter AS c (rep_id, unit_id, day, kind, activities, amount,"
 "                                           points, last_at, last_amount_at, last_point_at)"
 "   SELECT d.rep_id, d.unit_id, d.day, d.kind, d.activities, d.amount, d.points,"
 "          d.last_at, d.last_amount_at, d.last_point_at"
-"     FROM delta d"
+"     FROM " DELTA_ROWS " d"
 "    ORDER BY d.rep_id, d.day, d.kind, d.unit_id"
 "   ON CONFLICT (rep_id, day, kind, unit_id) DO UPDATE SET"
 "          activities = c.activities + EXCLUDED.activities,"
@@ -184,55 +176,19 @@ static const char *const merge_sql =
 "          last_at = GREATEST(c.last_at, EXCLUDED.last_at),"
 "          last_amount_at = GREATEST(c.last_amount_at, EXCLUDED.last_amount_at),"
 "          last_point_at = GREATEST(c.last_point_at, EXCLUDED.last_point_at)),"
-" unit_boards AS ("
-"   SELECT bu.board_id, bu.unit_id,"
-"          CASE WHEN b.participant = 'unit' THEN bu.participant_id END AS participant_id"
-"     FROM salesperf.board_unit bu JOIN salesperf.leaderboard b ON b.board_id = bu.board_id"
-"    WHERE CASE WHEN b.participant = 'unit' THEN bu.participant_id IS NOT NULL"
-"               ELSE b.unit_scope IS NOT NULL END),"
-" counted AS ("
-"   SELECT u.board_id, COALESCE(u.participant_id, d.rep_id) AS participant_id, d.*"
-"     FROM delta d JOIN unit_boards u ON u.unit_id = d.unit_id),"
-" periods AS ("
-"   SELECT b.board_id, x.day,"
-"          salesperf.calendar_start(salesperf.local_day_start(x.day, s.time_zone), b.period,"
-"                                   s.time_zone, s.week_start, s.fiscal_year_start_month,"
-"                                   s.calendar) AS ps"
-"     FROM (SELECT DISTINCT d.day FROM counted d) x"
-"    CROSS JOIN (SELECT DISTINCT u.board_id FROM unit_boards u) ub"
-"     JOIN salesperf.leaderboard b ON b.board_id = ub.board_id"
-"    CROSS JOIN s),"
 " standings AS ("
 "   INSERT INTO salesperf.standing AS st (board_id, period_start, participant_id, contributor_id,"
 "                                         num, den, direction, reached_at)"
-"   SELECT g.board_id, g.ps, g.participant_id, g.rep_id, g.num, g.den, g.direction, g.reached_at"
-"     FROM (SELECT d.board_id, pm.ps, d.participant_id, d.rep_id,"
-"                  pg_catalog.sum((v.c).num) AS num, pg_catalog.sum((v.c).den) AS den,"
-"                  CASE WHEN k.higher_is_better THEN 1 ELSE -1 END AS direction,"
-"                  pg_catalog.max((v.c).reached_at) AS reached_at"
-"             FROM counted d"
-"             JOIN salesperf.leaderboard b ON b.board_id = d.board_id"
-"             JOIN salesperf.kpi k ON k.name = b.metric"
-"             JOIN periods pm ON pm.board_id = d.board_id AND pm.day = d.day"
-"            CROSS JOIN LATERAL (SELECT salesperf.kpi_contribution(k.num_kind, k.num_measure, k.den_kind,"
-"                                      k.den_measure, d.kind, d.activities, d.amount, d.points,"
-"                                      d.last_at, d.last_amount_at, d.last_point_at) AS c OFFSET 0) v"
-"            WHERE ((k.num_measure IS NOT NULL AND (k.num_kind IS NULL OR k.num_kind = d.kind))"
-"                   OR (k.den_measure IS NOT NULL AND (k.den_kind IS NULL OR k.den_kind = d.kind)))"
-"              AND (v.c).num IS NOT NULL"
-"            GROUP BY 4, 3, 1, 2, 7) g"
-"    WHERE g.reached_at IS NOT NULL"
-"   UNION ALL"
-"   SELECT r.board_id, r.period_start, r.participant_id, r.contributor_id, r.num, r.den,"
-"          r.direction, r.reached_at"
-"     FROM " REP_STANDINGS " r"
+"   SELECT g.board_id, g.period_start, g.participant_id, g.contributor_id, g.num, g.den,"
+"          g.direction, g.reached_at"
+"     FROM " BULK_STANDINGS " g"
 "    ORDER BY 1, 2, 4, 3"
 "   ON CONFLICT (board_id, period_start, contributor_id, participant_id) DO UPDATE SET"
 "          num = st.num + EXCLUDED.num,"
 "          den = st.den + EXCLUDED.den,"
 "          reached_at = GREATEST(st.reached_at, EXCLUDED.reached_at))"
 " SELECT pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day)"
-"   FROM (SELECT d.rep_id, d.day FROM delta d"
+"   FROM (SELECT d.rep_id, d.day FROM " DELTA_ROWS " d"
 "          UNION"
 "         SELECT l.rep_id, l.day"
 "           FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::date[])) AS l(rep_id, day)) k"

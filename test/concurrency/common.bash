@@ -154,6 +154,9 @@ session_a_steps=0
 session_a_start() {
   session_a_errors_allowed=${1:-}
   mkfifo "$work/a.in"
+  # Created here: psql's own redirection opens it only once the FIFO has a
+  # writer, and a caller reading it before then would stop the script.
+  : >"$work/a.out"
   if [ -n "$session_a_errors_allowed" ]; then
     psql -X -q -At -v VERBOSITY=sqlstate -d "$db" <"$work/a.in" >"$work/a.out" 2>&1 &
   else

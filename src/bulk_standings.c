@@ -1,15 +1,17 @@
 /*
- * bulk_rep_standings.c — what a bulk insert's counter deltas add to the
- * standings of the rep boards that have no unit scope, computed in C.
+ * bulk_standings.c — what a bulk insert's counter deltas add to the
+ * standings of every board, computed in C.
  *
- * These boards count every rep for itself, so a counter delta of a rep on
- * a local day adds kpi_contribution() of the board's KPI to the rep's
- * standing in the board's period of that day.  The deltas of one (board,
- * period, rep) are summed as the merge statement sums them (num and den
- * added, the latest reached_at; none reached: no row).  Unit boards and
- * scoped boards, which need the org chart, stay in the merge statement.
- * The standings go to that statement as the ephemeral relation
- * salesperf_rep_standings, in key order.
+ * A counter delta of a rep, unit and local day adds kpi_contribution() of
+ * the board's KPI (the rule refresh_standings() and recompute() apply
+ * through salesperf.board_contribution) to a standing in the board's
+ * period of that day, for whom the board says: the rep itself on a rep
+ * board; on a scoped board the rep, once for each board_unit row of its
+ * unit (none: nothing); on a unit board each participant board_unit names
+ * for its unit.  The contributions to one (board, period, contributor,
+ * participant) are summed (num and den added, the latest reached_at; none
+ * reached: no row).  The standings go to the merge statement as the
+ * ephemeral relation salesperf_bulk_standings, in key order.
  */
 #include "postgres.h"
 
@@ -23,30 +25,51 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#include "bulk_rep_standings.h"
+#include "bulk_standings.h"
 
 extern Datum salesperf_calendar_start(PG_FUNCTION_ARGS);
 extern Datum salesperf_local_day_start(PG_FUNCTION_ARGS);
 
-#define REP_STANDINGS_RELATION "salesperf_rep_standings"
+#define STANDINGS_RELATION "salesperf_bulk_standings"
 
 static const char *const settings_sql =
 "SELECT s.time_zone, s.week_start, s.fiscal_year_start_month, s.calendar FROM salesperf.settings s";
 
-static const char *const rep_boards_sql =
+static const char *const boards_sql =
 "SELECT b.board_id, b.period, k.num_kind, k.num_measure, k.den_kind, k.den_measure,"
-"       k.higher_is_better"
+"       k.higher_is_better, b.participant OPERATOR(pg_catalog.=) 'unit', b.unit_scope IS NOT NULL"
 "  FROM salesperf.leaderboard b JOIN salesperf.kpi k ON k.name OPERATOR(pg_catalog.=) b.metric"
-" WHERE b.participant OPERATOR(pg_catalog.=) 'rep' AND b.unit_scope IS NULL"
 " ORDER BY b.board_id";
 
-typedef struct RepBoard
+static const char *const board_units_sql =
+"SELECT bu.board_id, bu.unit_id, bu.participant_id FROM salesperf.board_unit bu";
+
+typedef struct Board
 {
 	int32		board_id;
 	Datum		period;			/* text */
 	KpiParts	parts;
 	int16		direction;
-} RepBoard;
+	bool		unit_participants;	/* a unit board */
+	bool		scoped;			/* a rep board with a unit scope */
+} Board;
+
+/* The board_unit rows of a (board, unit): their participants (0: NULL). */
+typedef struct BoardUnitKey
+{
+	int64		unit_id;
+	int32		board_id;
+	int32		zero;			/* padding, always 0 */
+} BoardUnitKey;
+
+typedef struct BoardUnitEntry
+{
+	BoardUnitKey key;
+	int			count;
+	int			allocated;
+	int64	   *participants;
+	bool	   *participant_null;
+} BoardUnitEntry;
 
 typedef struct PeriodKey
 {
@@ -62,7 +85,8 @@ typedef struct PeriodEntry
 
 typedef struct StandingKey
 {
-	int64		rep_id;
+	int64		contributor_id;
+	int64		participant_id;
 	TimestampTz period_start;
 	int32		board;			/* index into boards */
 	int32		zero;			/* padding, always 0 */
@@ -77,7 +101,7 @@ typedef struct StandingEntry
 	bool		reached;
 } StandingEntry;
 
-struct RepStandings
+struct BulkStandings
 {
 	MemoryContext cxt;
 	Datum		time_zone;
@@ -85,7 +109,8 @@ struct RepStandings
 	Datum		fiscal_year_start_month;
 	Datum		calendar;
 	int			nboards;
-	RepBoard   *boards;
+	Board	   *boards;
+	HTAB	   *board_units;
 	HTAB	   *periods;
 	HTAB	   *standings;
 };
@@ -110,11 +135,11 @@ blob_table(const char *name, Size keysize, Size entrysize, MemoryContext cxt)
 	return hash_create(name, 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-RepStandings *
-salesperf_rep_standings_begin(MemoryContext cxt)
+BulkStandings *
+salesperf_bulk_standings_begin(MemoryContext cxt)
 {
 	MemoryContext old;
-	RepStandings *s = MemoryContextAllocZero(cxt, sizeof(RepStandings));
+	BulkStandings *s = MemoryContextAllocZero(cxt, sizeof(BulkStandings));
 	HeapTuple	row;
 	TupleDesc	desc;
 	bool		isnull;
@@ -131,14 +156,14 @@ salesperf_rep_standings_begin(MemoryContext cxt)
 	s->calendar = PointerGetDatum(text_copy_or_null(row, desc, 4));
 	MemoryContextSwitchTo(old);
 
-	if (SPI_execute(rep_boards_sql, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute(boards_sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "salesperf: could not read the leaderboards");
 	old = MemoryContextSwitchTo(cxt);
 	s->nboards = (int) SPI_processed;
-	s->boards = palloc0(sizeof(RepBoard) * Max(s->nboards, 1));
+	s->boards = palloc0(sizeof(Board) * Max(s->nboards, 1));
 	for (int i = 0; i < s->nboards; i++)
 	{
-		RepBoard   *b = &s->boards[i];
+		Board   *b = &s->boards[i];
 
 		row = SPI_tuptable->vals[i];
 		desc = SPI_tuptable->tupdesc;
@@ -149,8 +174,47 @@ salesperf_rep_standings_begin(MemoryContext cxt)
 		b->parts.den_kind = text_copy_or_null(row, desc, 5);
 		b->parts.den_measure = salesperf_kpi_measure(text_copy_or_null(row, desc, 6));
 		b->direction = DatumGetBool(SPI_getbinval(row, desc, 7, &isnull)) ? 1 : -1;
+		b->unit_participants = DatumGetBool(SPI_getbinval(row, desc, 8, &isnull));
+		b->scoped = DatumGetBool(SPI_getbinval(row, desc, 9, &isnull));
 	}
 	MemoryContextSwitchTo(old);
+
+	s->board_units = blob_table("salesperf bulk board units", sizeof(BoardUnitKey),
+								sizeof(BoardUnitEntry), cxt);
+	if (SPI_execute(board_units_sql, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "salesperf: could not read salesperf.board_unit");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		BoardUnitKey key;
+		BoardUnitEntry *entry;
+		bool		found;
+		Datum		participant;
+
+		row = SPI_tuptable->vals[i];
+		desc = SPI_tuptable->tupdesc;
+		memset(&key, 0, sizeof(key));
+		key.board_id = DatumGetInt32(SPI_getbinval(row, desc, 1, &isnull));
+		key.unit_id = DatumGetInt64(SPI_getbinval(row, desc, 2, &isnull));
+		participant = SPI_getbinval(row, desc, 3, &isnull);
+		entry = hash_search(s->board_units, &key, HASH_ENTER, &found);
+		if (!found)
+		{
+			entry->count = 0;
+			entry->allocated = 4;
+			entry->participants = MemoryContextAlloc(cxt, sizeof(int64) * entry->allocated);
+			entry->participant_null = MemoryContextAlloc(cxt, sizeof(bool) * entry->allocated);
+		}
+		else if (entry->count == entry->allocated)
+		{
+			entry->allocated *= 2;
+			entry->participants = repalloc(entry->participants, sizeof(int64) * entry->allocated);
+			entry->participant_null = repalloc(entry->participant_null,
+											   sizeof(bool) * entry->allocated);
+		}
+		entry->participants[entry->count] = isnull ? 0 : DatumGetInt64(participant);
+		entry->participant_null[entry->count] = isnull;
+		entry->count++;
+	}
 	s->periods = blob_table("salesperf bulk periods", sizeof(PeriodKey), sizeof(PeriodEntry), cxt);
 	s->standings = blob_table("salesperf bulk rep standings", sizeof(StandingKey),
 							  sizeof(StandingEntry), cxt);
@@ -159,7 +223,7 @@ salesperf_rep_standings_begin(MemoryContext cxt)
 
 /* The start of board b's period that contains local day `day`, computed once. */
 static TimestampTz
-period_start(RepStandings *s, int board, DateADT day)
+period_start(BulkStandings *s, int board, DateADT day)
 {
 	PeriodKey	key;
 	PeriodEntry *entry;
@@ -185,7 +249,7 @@ period_start(RepStandings *s, int board, DateADT day)
 
 /* a + b in the standings' context (a NULL: b). */
 static Numeric
-add_kept(RepStandings *s, Numeric a, Datum b)
+add_kept(BulkStandings *s, Numeric a, Datum b)
 {
 	MemoryContext old = MemoryContextSwitchTo(s->cxt);
 	Numeric		sum;
@@ -201,37 +265,72 @@ add_kept(RepStandings *s, Numeric a, Datum b)
 	return sum;
 }
 
+/* Add contribution c of contributor rep_id to participant's standing on board i. */
+static void
+add_contribution(BulkStandings *s, int i, TimestampTz ps, int64 participant_id, int64 rep_id,
+				 const KpiContribution *c)
+{
+	StandingKey key;
+	StandingEntry *entry;
+	bool		found;
+
+	memset(&key, 0, sizeof(key));
+	key.contributor_id = rep_id;
+	key.participant_id = participant_id;
+	key.period_start = ps;
+	key.board = i;
+	entry = hash_search(s->standings, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		entry->num = NULL;
+		entry->den = NULL;
+		entry->reached = false;
+	}
+	entry->num = add_kept(s, entry->num, c->num);
+	if (!c->den_null)
+		entry->den = add_kept(s, entry->den, c->den);
+	if (!c->reached_at_null)
+	{
+		entry->reached_at = entry->reached ? Max(entry->reached_at, c->reached_at) : c->reached_at;
+		entry->reached = true;
+	}
+}
+
 void
-salesperf_rep_standings_add(RepStandings *s, int64 rep_id, DateADT day,
-							const KpiCounterRow *counter)
+salesperf_bulk_standings_add(BulkStandings *s, int64 rep_id, bool unit_null, int64 unit_id,
+							 DateADT day, const KpiCounterRow *counter)
 {
 	for (int i = 0; i < s->nboards; i++)
 	{
+		const Board *b = &s->boards[i];
 		KpiContribution c;
-		StandingKey key;
-		StandingEntry *entry;
-		bool		found;
+		BoardUnitKey key;
+		BoardUnitEntry *units;
+		TimestampTz ps;
 
-		if (!salesperf_kpi_contribution_of(&s->boards[i].parts, counter, &c))
+		if (!salesperf_kpi_contribution_of(&b->parts, counter, &c))
+			continue;
+		if (!b->unit_participants && !b->scoped)
+		{
+			add_contribution(s, i, period_start(s, i, day), rep_id, rep_id, &c);
+			continue;
+		}
+		/* A rep outside every unit counts on neither a unit board nor a scoped one. */
+		if (unit_null)
 			continue;
 		memset(&key, 0, sizeof(key));
-		key.rep_id = rep_id;
-		key.period_start = period_start(s, i, day);
-		key.board = i;
-		entry = hash_search(s->standings, &key, HASH_ENTER, &found);
-		if (!found)
+		key.board_id = b->board_id;
+		key.unit_id = unit_id;
+		units = hash_search(s->board_units, &key, HASH_FIND, NULL);
+		if (units == NULL)
+			continue;
+		ps = period_start(s, i, day);
+		for (int j = 0; j < units->count; j++)
 		{
-			entry->num = NULL;
-			entry->den = NULL;
-			entry->reached = false;
-		}
-		entry->num = add_kept(s, entry->num, c.num);
-		if (!c.den_null)
-			entry->den = add_kept(s, entry->den, c.den);
-		if (!c.reached_at_null)
-		{
-			entry->reached_at = entry->reached ? Max(entry->reached_at, c.reached_at) : c.reached_at;
-			entry->reached = true;
+			if (!b->unit_participants)
+				add_contribution(s, i, ps, rep_id, rep_id, &c);
+			else if (!units->participant_null[j])
+				add_contribution(s, i, ps, units->participants[j], rep_id, &c);
 		}
 	}
 }
@@ -249,13 +348,15 @@ standing_order(const void *a, const void *b)
 		return bx < by ? -1 : 1;
 	if (x->key.period_start != y->key.period_start)
 		return x->key.period_start < y->key.period_start ? -1 : 1;
-	if (x->key.rep_id != y->key.rep_id)
-		return x->key.rep_id < y->key.rep_id ? -1 : 1;
+	if (x->key.contributor_id != y->key.contributor_id)
+		return x->key.contributor_id < y->key.contributor_id ? -1 : 1;
+	if (x->key.participant_id != y->key.participant_id)
+		return x->key.participant_id < y->key.participant_id ? -1 : 1;
 	return 0;
 }
 
 void
-salesperf_rep_standings_register(RepStandings *s)
+salesperf_bulk_standings_register(BulkStandings *s)
 {
 	long		count = hash_get_num_entries(s->standings);
 	StandingEntry **sorted = MemoryContextAlloc(s->cxt, sizeof(StandingEntry *) * Max(count, 1));
@@ -282,14 +383,14 @@ salesperf_rep_standings_register(RepStandings *s)
 	TupleDescInitEntry(desc, 8, "reached_at", TIMESTAMPTZOID, -1, 0);
 	for (long i = 0; i < n; i++)
 	{
-		const RepBoard *b = &s->boards[sorted[i]->key.board];
+		const Board *b = &s->boards[sorted[i]->key.board];
 		Datum		values[8];
 		bool		nulls[8] = {false};
 
 		values[0] = Int32GetDatum(b->board_id);
 		values[1] = TimestampTzGetDatum(sorted[i]->key.period_start);
-		values[2] = Int64GetDatum(sorted[i]->key.rep_id);
-		values[3] = Int64GetDatum(sorted[i]->key.rep_id);
+		values[2] = Int64GetDatum(sorted[i]->key.participant_id);
+		values[3] = Int64GetDatum(sorted[i]->key.contributor_id);
 		values[4] = NumericGetDatum(sorted[i]->num);
 		values[5] = NumericGetDatum(sorted[i]->den);
 		nulls[5] = sorted[i]->den == NULL;
@@ -299,7 +400,7 @@ salesperf_rep_standings_register(RepStandings *s)
 	}
 
 	enr = palloc0(sizeof(EphemeralNamedRelationData));
-	enr->md.name = REP_STANDINGS_RELATION;
+	enr->md.name = STANDINGS_RELATION;
 	enr->md.reliddesc = InvalidOid;
 	enr->md.tupdesc = desc;
 	enr->md.enrtype = ENR_NAMED_TUPLESTORE;
