@@ -41,9 +41,6 @@
 #include "period_functions.h"
 #include "point_rules.h"
 
-/* The name the merge statement reads the groups under. */
-#define DELTA_RELATION "salesperf_delta"
-
 /* A (rep, unit, local day, kind) group; zeroed before it is filled. */
 typedef struct DeltaKey
 {
@@ -365,7 +362,7 @@ delta_descriptor(void)
 void
 salesperf_register_bulk_delta(TriggerData *trigdata, const NewRowsSummary *rows,
 							  const RuleSet *rules, const Datum *late, const char *late_nulls,
-							  SPITupleTable *awards, uint64 award_count)
+							  SPITupleTable *awards, uint64 award_count, BulkDelta *registered)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "salesperf bulk delta",
 											  ALLOCSET_DEFAULT_SIZES);
@@ -573,10 +570,10 @@ salesperf_register_bulk_delta(TriggerData *trigdata, const NewRowsSummary *rows,
 									 group->key.unit_id, group->key.day, &counter);
 		MemoryContextSwitchTo(old);
 	}
-	salesperf_bulk_standings_register(standings);
+	registered->standings = salesperf_bulk_standings_register(standings);
 
 	enr = palloc0(sizeof(EphemeralNamedRelationData));
-	enr->md.name = DELTA_RELATION;
+	enr->md.name = BULK_DELTA_RELATION;
 	enr->md.reliddesc = InvalidOid;
 	enr->md.tupdesc = delta_desc;
 	enr->md.enrtype = ENR_NAMED_TUPLESTORE;
@@ -584,5 +581,17 @@ salesperf_register_bulk_delta(TriggerData *trigdata, const NewRowsSummary *rows,
 	enr->reldata = delta;
 	if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
 		elog(ERROR, "salesperf: could not register the bulk delta");
+	registered->delta = delta;
 	MemoryContextDelete(cxt);
+}
+
+void
+salesperf_end_bulk_delta(BulkDelta *registered)
+{
+	if (SPI_unregister_relation(BULK_DELTA_RELATION) != SPI_OK_REL_UNREGISTER ||
+		SPI_unregister_relation(BULK_STANDINGS_RELATION) != SPI_OK_REL_UNREGISTER)
+		elog(ERROR, "salesperf: could not unregister the bulk delta");
+	tuplestore_end(registered->delta);
+	tuplestore_end(registered->standings);
+	registered->delta = registered->standings = NULL;
 }

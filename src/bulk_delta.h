@@ -18,9 +18,27 @@
  * salesperf_delta of the current SPI connection, and what they add to the
  * boards' standings as salesperf_bulk_standings (bulk_standings.h).
  */
+/* The name the merge statement reads the counter deltas under. */
+#define BULK_DELTA_RELATION "salesperf_delta"
+
+/* The stores behind the two ephemeral relations. */
+typedef struct BulkDelta
+{
+	Tuplestorestate *delta;
+	Tuplestorestate *standings;
+} BulkDelta;
+
 extern void salesperf_register_bulk_delta(TriggerData *trigdata, const NewRowsSummary *rows,
 										  const RuleSet *rules,
 										  const Datum *late, const char *late_nulls,
-										  SPITupleTable *awards, uint64 award_count);
+										  SPITupleTable *awards, uint64 award_count,
+										  BulkDelta *registered);
+
+/*
+ * Unregister the relations and end their stores, once the merge has read
+ * them: a store that spilled to a temporary file closes it here (left
+ * open, the file would outlive the statement).
+ */
+extern void salesperf_end_bulk_delta(BulkDelta *registered);
 
 #endif

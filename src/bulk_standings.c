@@ -30,8 +30,6 @@
 extern Datum salesperf_calendar_start(PG_FUNCTION_ARGS);
 extern Datum salesperf_local_day_start(PG_FUNCTION_ARGS);
 
-#define STANDINGS_RELATION "salesperf_bulk_standings"
-
 static const char *const settings_sql =
 "SELECT s.time_zone, s.week_start, s.fiscal_year_start_month, s.calendar FROM salesperf.settings s";
 
@@ -355,7 +353,7 @@ standing_order(const void *a, const void *b)
 	return 0;
 }
 
-void
+Tuplestorestate *
 salesperf_bulk_standings_register(BulkStandings *s)
 {
 	long		count = hash_get_num_entries(s->standings);
@@ -400,7 +398,7 @@ salesperf_bulk_standings_register(BulkStandings *s)
 	}
 
 	enr = palloc0(sizeof(EphemeralNamedRelationData));
-	enr->md.name = STANDINGS_RELATION;
+	enr->md.name = BULK_STANDINGS_RELATION;
 	enr->md.reliddesc = InvalidOid;
 	enr->md.tupdesc = desc;
 	enr->md.enrtype = ENR_NAMED_TUPLESTORE;
@@ -408,4 +406,5 @@ salesperf_bulk_standings_register(BulkStandings *s)
 	enr->reldata = rows;
 	if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
 		elog(ERROR, "salesperf: could not register the bulk standings");
+	return rows;
 }

@@ -7,8 +7,12 @@
 
 #include "postgres.h"
 #include "utils/date.h"
+#include "utils/tuplestore.h"
 
 #include "kpi_contribution.h"
+
+/* The name the merge statement reads the standings under. */
+#define BULK_STANDINGS_RELATION "salesperf_bulk_standings"
 
 typedef struct BulkStandings BulkStandings;
 
@@ -28,8 +32,8 @@ extern void salesperf_bulk_standings_add(BulkStandings *standings, int64 rep_id,
  * participant), as the ephemeral relation salesperf_bulk_standings
  * (board_id, period_start, participant_id, contributor_id, num, den,
  * direction, reached_at) of the current SPI connection, in the current
- * memory context.
+ * memory context.  Returns their store, for the caller to end.
  */
-extern void salesperf_bulk_standings_register(BulkStandings *standings);
+extern Tuplestorestate *salesperf_bulk_standings_register(BulkStandings *standings);
 
 #endif

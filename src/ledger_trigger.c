@@ -45,6 +45,7 @@
 #include "executor/tuptable.h"
 
 #include "bulk_delta.h"
+#include "bulk_standings.h"
 #include "new_rows_scan.h"
 #include "one_row_delta.h"
 #include "point_rules.h"
@@ -56,9 +57,6 @@ PG_FUNCTION_INFO_V1(salesperf_ledger_changed);
 /* Transition table names, as declared by the triggers in the install script. */
 #define NEW_ROWS "salesperf_new"
 #define OLD_ROWS "salesperf_old"
-/* The bulk insert's counter deltas and standings (bulk_delta.c, bulk_standings.c). */
-#define DELTA_ROWS "salesperf_delta"
-#define BULK_STANDINGS "salesperf_bulk_standings"
 
 /* Local day of an activity row `x`, joined with settings `s` (one definition: salesperf.local_day). */
 #define LOCAL_DAY(x) "salesperf.local_day(" x ".occurred_at, s.time_zone)"
@@ -156,8 +154,8 @@ static const char *const award_in_order_sql =
 /*
  * The bulk insert path's merge.  bulk_delta.c has grouped the new rows but
  * the late ones into counter deltas (rep x unit x local day x kind,
- * DELTA_ROWS) and summed what they add to every board's standings
- * (BULK_STANDINGS), both in key order: one upsert per touched key, keys in
+ * BULK_DELTA_RELATION) and summed what they add to every board's
+ * standings (BULK_STANDINGS_RELATION), both in key order: one upsert per touched key, keys in
  * order.  Returns the (rep, local day) pairs of all new rows, late ones
  * included ($1, $2), as two arrays (none: no row).
  */
@@ -167,7 +165,7 @@ static const char *const merge_sql =
 "                                           points, last_at, last_amount_at, last_point_at)"
 "   SELECT d.rep_id, d.unit_id, d.day, d.kind, d.activities, d.amount, d.points,"
 "          d.last_at, d.last_amount_at, d.last_point_at"
-"     FROM " DELTA_ROWS " d"
+"     FROM " BULK_DELTA_RELATION " d"
 "    ORDER BY d.rep_id, d.day, d.kind, d.unit_id"
 "   ON CONFLICT (rep_id, day, kind, unit_id) DO UPDATE SET"
 "          activities = c.activities + EXCLUDED.activities,"
@@ -181,14 +179,14 @@ static const char *const merge_sql =
 "                                         num, den, direction, reached_at)"
 "   SELECT g.board_id, g.period_start, g.participant_id, g.contributor_id, g.num, g.den,"
 "          g.direction, g.reached_at"
-"     FROM " BULK_STANDINGS " g"
+"     FROM " BULK_STANDINGS_RELATION " g"
 "    ORDER BY 1, 2, 4, 3"
 "   ON CONFLICT (board_id, period_start, contributor_id, participant_id) DO UPDATE SET"
 "          num = st.num + EXCLUDED.num,"
 "          den = st.den + EXCLUDED.den,"
 "          reached_at = GREATEST(st.reached_at, EXCLUDED.reached_at))"
 " SELECT pg_catalog.array_agg(k.rep_id), pg_catalog.array_agg(k.day)"
-"   FROM (SELECT d.rep_id, d.day FROM " DELTA_ROWS " d"
+"   FROM (SELECT d.rep_id, d.day FROM " BULK_DELTA_RELATION " d"
 "          UNION"
 "         SELECT l.rep_id, l.day"
 "           FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::date[])) AS l(rep_id, day)) k"
@@ -515,6 +513,7 @@ rows_inserted(TriggerData *trigdata)
 	RuleSet    *rules;
 	SPITupleTable *awards = NULL;
 	uint64		award_count = 0;
+	BulkDelta	registered;
 
 	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "salesperf: could not register transition tables");
@@ -536,10 +535,11 @@ rows_inserted(TriggerData *trigdata)
 		late_nulls[0] = late_nulls[1] = late_nulls[2] = 'n';
 
 	salesperf_register_bulk_delta(trigdata, &new_rows, rules, late, late_nulls,
-								  awards, award_count);
+								  awards, award_count, &registered);
 	run_with(&merge_sql, late, late_nulls, 0);
 	after[0] = result_value(1, &after_nulls[0]);
 	after[1] = result_value(2, &after_nulls[1]);
+	salesperf_end_bulk_delta(&registered);
 	after[2] = new_rows.kinds;
 	after_nulls[2] = ' ';
 	if (late_nulls[0] != 'n')
