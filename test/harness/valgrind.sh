@@ -9,7 +9,8 @@
 #   VALGRIND_REGRESS="calendar ledger"   run only these regression files
 #   SALESPERF_VALGRIND_KEEP=1            keep the logs (their directory is printed)
 #
-# Slow: every backend runs 20-50 times slower than usual.
+# Slow: every backend runs 20-50 times slower than usual.  Known false
+# positives of PostgreSQL itself are suppressed by test/harness/valgrind.supp.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 bindir=$( (${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config} --bindir || pg_config --bindir) 2>/dev/null )
@@ -32,8 +33,9 @@ trap finish EXIT
 as_server "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 \
   >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
 port=$(( 20000 + RANDOM % 30000 ))
+cp test/harness/valgrind.supp "$dir/valgrind.supp"
 as_server valgrind --quiet --trace-children=yes --leak-check=no --num-callers=40 \
-    --log-file="$dir/valgrind.%p.log" \
+    --suppressions="$dir/valgrind.supp" --log-file="$dir/valgrind.%p.log" \
     "$bindir/postgres" -D "$dir/data" -p "$port" -c listen_addresses=127.0.0.1 \
     -c unix_socket_directories="$dir" -c fsync=off -c max_connections=20 -c jit=off \
     >"$dir/server.log" 2>&1 &
