@@ -399,7 +399,6 @@ salesperf_register_bulk_delta(TriggerData *trigdata, const NewRowsSummary *rows,
 	BulkStandings *standings = salesperf_bulk_standings_begin(cxt);
 	TupleDesc	delta_desc;
 	Tuplestorestate *delta;
-	EphemeralNamedRelation enr;
 
 	if (id_col <= 0 || rep_col <= 0 || kind_col <= 0 || amount_col <= 0 || at_col <= 0)
 		elog(ERROR, "salesperf: salesperf.activity lacks a column the bulk path reads");
@@ -572,17 +571,24 @@ salesperf_register_bulk_delta(TriggerData *trigdata, const NewRowsSummary *rows,
 	}
 	registered->standings = salesperf_bulk_standings_register(standings);
 
-	enr = palloc0(sizeof(EphemeralNamedRelationData));
-	enr->md.name = BULK_DELTA_RELATION;
-	enr->md.reliddesc = InvalidOid;
-	enr->md.tupdesc = delta_desc;
-	enr->md.enrtype = ENR_NAMED_TUPLESTORE;
-	enr->md.enrtuples = tuplestore_tuple_count(delta);
-	enr->reldata = delta;
-	if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
-		elog(ERROR, "salesperf: could not register the bulk delta");
+	salesperf_register_store(BULK_DELTA_RELATION, delta_desc, delta);
 	registered->delta = delta;
 	MemoryContextDelete(cxt);
+}
+
+void
+salesperf_register_store(const char *name, TupleDesc desc, Tuplestorestate *store)
+{
+	EphemeralNamedRelation enr = palloc0(sizeof(EphemeralNamedRelationData));
+
+	enr->md.name = pstrdup(name);
+	enr->md.reliddesc = InvalidOid;
+	enr->md.tupdesc = desc;
+	enr->md.enrtype = ENR_NAMED_TUPLESTORE;
+	enr->md.enrtuples = tuplestore_tuple_count(store);
+	enr->reldata = store;
+	if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
+		elog(ERROR, "salesperf: could not register the ephemeral relation %s", name);
 }
 
 void

@@ -34,6 +34,9 @@ extern void salesperf_register_bulk_delta(TriggerData *trigdata, const NewRowsSu
 										  SPITupleTable *awards, uint64 award_count,
 										  BulkDelta *registered);
 
+/* Register store (rows of desc) as an ephemeral relation of the current SPI connection. */
+extern void salesperf_register_store(const char *name, TupleDesc desc, Tuplestorestate *store);
+
 /*
  * Unregister the relations and end their stores, once the merge has read
  * them: a store that spilled to a temporary file closes it here (left

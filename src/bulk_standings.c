@@ -25,6 +25,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "bulk_delta.h"
 #include "bulk_standings.h"
 
 extern Datum salesperf_calendar_start(PG_FUNCTION_ARGS);
@@ -363,7 +364,6 @@ salesperf_bulk_standings_register(BulkStandings *s)
 	StandingEntry *entry;
 	TupleDesc	desc = CreateTemplateTupleDesc(8);
 	Tuplestorestate *rows = tuplestore_begin_heap(false, false, work_mem);
-	EphemeralNamedRelation enr;
 
 	hash_seq_init(&seq, s->standings);
 	while ((entry = hash_seq_search(&seq)) != NULL)
@@ -397,14 +397,6 @@ salesperf_bulk_standings_register(BulkStandings *s)
 		tuplestore_putvalues(rows, desc, values, nulls);
 	}
 
-	enr = palloc0(sizeof(EphemeralNamedRelationData));
-	enr->md.name = BULK_STANDINGS_RELATION;
-	enr->md.reliddesc = InvalidOid;
-	enr->md.tupdesc = desc;
-	enr->md.enrtype = ENR_NAMED_TUPLESTORE;
-	enr->md.enrtuples = tuplestore_tuple_count(rows);
-	enr->reldata = rows;
-	if (SPI_register_relation(enr) != SPI_OK_REL_REGISTER)
-		elog(ERROR, "salesperf: could not register the bulk standings");
+	salesperf_register_store(BULK_STANDINGS_RELATION, desc, rows);
 	return rows;
 }

@@ -25,6 +25,7 @@
 #include "utils/tuplestore.h"
 
 #include "new_rows_scan.h"
+#include "rep_locks.h"
 
 /* A kind and its number, in the summary's kind set. */
 typedef struct KindEntry
@@ -61,15 +62,6 @@ salesperf_new_row_kind(const NewRowsSummary *summary, text *kind)
 	KindEntry  *entry = hash_search(summary->kind_numbers, &kind, HASH_FIND, NULL);
 
 	return entry == NULL ? -1 : entry->number;
-}
-
-static int
-compare_int64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
 }
 
 static int
@@ -169,15 +161,7 @@ salesperf_scan_new_rows(TriggerData *trigdata, NewRowsSummary *summary)
 	}
 	ExecDropSingleTupleTableSlot(slot);
 
-	qsort(reps, rep_count, sizeof(int64), compare_int64);
-	{
-		int64		kept = 0;
-
-		for (int64 i = 0; i < rep_count; i++)
-			if (kept == 0 || reps[kept - 1] != reps[i])
-				reps[kept++] = reps[i];
-		rep_count = kept;
-	}
+	rep_count = salesperf_sort_distinct_ids(reps, rep_count);
 	if (rep_count > PG_INT32_MAX)
 		elog(ERROR, "salesperf: too many reps in one statement");
 	summary->reps = reps;

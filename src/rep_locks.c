@@ -115,6 +115,19 @@ compare_int64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Sort ids ascending and drop repeats in place; returns how many remain. */
+int64
+salesperf_sort_distinct_ids(int64 *ids, int64 count)
+{
+	int64		kept = 0;
+
+	qsort(ids, count, sizeof(int64), compare_int64);
+	for (int64 i = 0; i < count; i++)
+		if (kept == 0 || ids[kept - 1] != ids[i])
+			ids[kept++] = ids[i];
+	return kept;
+}
+
 /*
  * Lock the given reps (sorted, distinct) in rep_id order; 42704 for the
  * first id that is not a rep.  Also the entry of the ledger trigger's
@@ -211,15 +224,7 @@ salesperf_lock_reps(PG_FUNCTION_ARGS)
 	for (int i = 0; i < count; i++)
 		if (!nulls[i])
 			wanted[distinct++] = DatumGetInt64(ids[i]);
-	qsort(wanted, distinct, sizeof(int64), compare_int64);
-	{
-		int			kept = 0;
-
-		for (int i = 0; i < distinct; i++)
-			if (kept == 0 || wanted[kept - 1] != wanted[i])
-				wanted[kept++] = wanted[i];
-		distinct = kept;
-	}
+	distinct = (int) salesperf_sort_distinct_ids(wanted, distinct);
 	salesperf_lock_rep_ids(wanted, distinct);
 	PG_RETURN_VOID();
 }

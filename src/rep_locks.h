@@ -7,4 +7,7 @@
 /* Lock the rows of the given reps (sorted, distinct) in salesperf.rep. */
 extern void salesperf_lock_rep_ids(const int64 *wanted, int distinct);
 
+/* Sort ids ascending and drop repeats in place; returns how many remain. */
+extern int64 salesperf_sort_distinct_ids(int64 *ids, int64 count);
+
 #endif
