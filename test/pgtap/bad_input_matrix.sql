@@ -56,6 +56,10 @@ INSERT INTO cases (what, stmt, sqlstate) VALUES
 ('record: infinite moment', $$SELECT salesperf.record(1, 'call', 1, 'infinity')$$, '22008'),
 ('record: NULL moment', $$SELECT salesperf.record(1, 'call', 1, NULL)$$, '22004'),
 ('ledger INSERT: unknown rep in a bulk statement', $$INSERT INTO salesperf.activity (rep_id, kind, occurred_at) VALUES (1, 'call', now()), (77, 'call', now())$$, '42704'),
+('ledger INSERT: unknown kind in a bulk statement', $$INSERT INTO salesperf.activity (rep_id, kind, occurred_at) VALUES (1, 'call', now()), (2, 'smoke_signal', now())$$, '42704'),
+('ledger INSERT: negative amount in a bulk statement', $$INSERT INTO salesperf.activity (rep_id, kind, amount, occurred_at) VALUES (1, 'call', 5, now()), (2, 'deal_won', -1, now())$$, '22003'),
+('ledger INSERT: NaN amount in a bulk statement', $$INSERT INTO salesperf.activity (rep_id, kind, amount, occurred_at) VALUES (1, 'call', 5, now()), (2, 'deal_won', 'NaN', now())$$, '22003'),
+('ledger INSERT: infinite occurred_at in a bulk statement', $$INSERT INTO salesperf.activity (rep_id, kind, occurred_at) VALUES (1, 'call', now()), (2, 'call', 'infinity')$$, '22008'),
 ('ledger INSERT: injection-looking kind', $$INSERT INTO salesperf.activity (rep_id, kind, occurred_at) VALUES (1, 'call''); DROP TABLE salesperf.rep; --', now())$$, '42704'),
 ('ledger UPDATE: to an unknown rep', $$UPDATE salesperf.activity SET rep_id = 404 WHERE rep_id = 1$$, '42704'),
 -- organisation
