@@ -21,18 +21,22 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
+#include "direct_rows.h"
 #include "kept_plan.h"
 #include "kpi_contribution.h"
 #include "one_row_delta.h"
+#include "standing_tally.h"
 
 extern Datum salesperf_calendar_start(PG_FUNCTION_ARGS);
 extern Datum salesperf_calendar_end(PG_FUNCTION_ARGS);
@@ -271,22 +275,15 @@ array_of(Datum *elements, bool *nulls, int n, Oid type, int16 len, bool byval, c
 	return PointerGetDatum(construct_md_array(elements, nulls, 1, dims, lbs, type, len, byval, align));
 }
 
-void
-salesperf_add_one_row(const OneRowDelta *row)
+/* The counter row of one activity, by SQL (isolation levels above READ COMMITTED). */
+static void
+counter_by_sql(const OneRowDelta *row, bool amount_moved, bool points_moved)
 {
 	Oid			counter_types[9] = {INT8OID, INT8OID, DATEOID, TEXTOID, NUMERICOID, NUMERICOID,
 	TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 	Datum		values[9];
 	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	bool		amount_moved = !DatumGetBool(DirectFunctionCall2(numeric_eq, row->amount,
-																   NumericGetDatum(int64_to_numeric(0))));
-	bool		points_moved = !DatumGetBool(DirectFunctionCall2(numeric_eq, row->points,
-																   NumericGetDatum(int64_to_numeric(0))));
-	KpiCounterRow counter;
-	StandingRows standings;
-	Datum		day_start = (Datum) 0;
 
-	/* The counter. */
 	values[0] = Int64GetDatum(row->rep_id);
 	values[1] = row->unit_id;
 	nulls[1] = row->unit_null ? 'n' : ' ';
@@ -300,6 +297,295 @@ salesperf_add_one_row(const OneRowDelta *row)
 	values[8] = TimestampTzGetDatum(row->occurred_at);
 	nulls[8] = points_moved ? ' ' : 'n';
 	run(salesperf_kept_generic_plan(&counter_plan, counter_sql, 9, counter_types), values, nulls);
+}
+
+/* The standings rows, by SQL: one upsert, whose statement triggers keep the bands. */
+static void
+standings_by_sql(StandingRows *standings)
+{
+	Oid			types[8] = {INT4ARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+	NUMERICARRAYOID, NUMERICARRAYOID, INT2ARRAYOID, TIMESTAMPTZARRAYOID};
+	Datum		arrays[8];
+	int			n = standings->n;
+
+	arrays[0] = array_of(standings->board_id, NULL, n, INT4OID, 4, true, TYPALIGN_INT);
+	arrays[1] = array_of(standings->period_start, NULL, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	arrays[2] = array_of(standings->participant_id, NULL, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	arrays[3] = array_of(standings->contributor_id, NULL, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	arrays[4] = array_of(standings->num, NULL, n, NUMERICOID, -1, false, TYPALIGN_INT);
+	arrays[5] = array_of(standings->den, standings->den_null, n, NUMERICOID, -1, false, TYPALIGN_INT);
+	arrays[6] = array_of(standings->direction, NULL, n, INT2OID, 2, true, TYPALIGN_SHORT);
+	arrays[7] = array_of(standings->reached_at, NULL, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	writing_standings = true;
+	PG_TRY();
+	{
+		run(salesperf_kept_generic_plan(&standings_plan, standings_sql, 8, types), arrays, NULL);
+	}
+	PG_FINALLY();
+	{
+		writing_standings = false;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * The direct writes (direct_rows.c) name every column of the tables they
+ * write, in these orders; the key columns come first, in the order of the
+ * unique index they are found by.
+ */
+enum
+{
+	C_REP, C_DAY, C_KIND, C_UNIT, C_ACTIVITIES, C_AMOUNT, C_POINTS, C_LAST, C_LAST_AMOUNT,
+	C_LAST_POINT, COUNTER_COLUMNS
+};
+static const char *const counter_columns[COUNTER_COLUMNS] = {
+	"rep_id", "day", "kind", "unit_id", "activities", "amount", "points", "last_at",
+	"last_amount_at", "last_point_at"
+};
+
+enum
+{
+	S_BOARD, S_PERIOD, S_CONTRIBUTOR, S_PARTICIPANT, S_NUM, S_DEN, S_DIRECTION, S_REACHED,
+	S_SCORE, S_SORT_SCORE, STANDING_COLUMNS
+};
+static const char *const standing_columns[STANDING_COLUMNS] = {
+	"board_id", "period_start", "contributor_id", "participant_id", "num", "den", "direction",
+	"reached_at", "score", "sort_score"
+};
+
+/* Column c of the row being written (attnums: the table's, in the orders above). */
+#define SET(t, attnums, c, value, null) \
+	do { \
+		(t)->row->tts_values[(attnums)[c] - 1] = (value); \
+		(t)->row->tts_isnull[(attnums)[c] - 1] = (null); \
+	} while (0)
+#define OLD(t, attnums, c) ((t)->found->tts_values[(attnums)[c] - 1])
+#define OLD_NULL(t, attnums, c) ((t)->found->tts_isnull[(attnums)[c] - 1])
+
+/* Starts t->row as a copy of the row found, or empty. */
+static void
+start_row(DirectTable *t, bool found)
+{
+	int			natts = RelationGetDescr(t->rel)->natts;
+
+	salesperf_direct_clear_row(t);
+	if (!found)
+		return;
+	memcpy(t->row->tts_values, t->found->tts_values, sizeof(Datum) * natts);
+	memcpy(t->row->tts_isnull, t->found->tts_isnull, sizeof(bool) * natts);
+}
+
+/* GREATEST(a, b) of two timestamps, NULLs ignored as SQL does. */
+static Datum
+later(Datum a, bool a_null, Datum b, bool b_null, bool *null)
+{
+	*null = a_null && b_null;
+	if (a_null)
+		return b;
+	if (b_null)
+		return a;
+	return DatumGetTimestampTz(a) >= DatumGetTimestampTz(b) ? a : b;
+}
+
+static bool
+numeric_is_zero(Datum a)
+{
+	return DatumGetBool(DirectFunctionCall2(numeric_eq, a, NumericGetDatum(int64_to_numeric(0))));
+}
+
+static Datum
+numeric_plus(Datum a, Datum b)
+{
+	return DirectFunctionCall2(numeric_add, a, b);
+}
+
+/* The counter row, upserted in place (what counter_sql does). */
+static void
+counter_direct(DirectWrites *w, DirectTable *t, const OneRowDelta *row, bool amount_moved,
+			   bool points_moved)
+{
+	AttrNumber	att[COUNTER_COLUMNS];
+	Datum		key[4] = {Int64GetDatum(row->rep_id), row->day, row->kind, row->unit_id};
+	bool		key_null[4] = {false, false, false, row->unit_null};
+	Datum		at = TimestampTzGetDatum(row->occurred_at);
+	bool		found;
+	bool		null;
+	Datum		v;
+
+	salesperf_direct_columns(t, COUNTER_COLUMNS, counter_columns, att);
+	found = salesperf_direct_find(w, t, key, key_null);
+	start_row(t, found);
+	if (!found)
+	{
+		SET(t, att, C_REP, key[0], false);
+		SET(t, att, C_DAY, key[1], false);
+		SET(t, att, C_KIND, key[2], false);
+		SET(t, att, C_UNIT, key[3], key_null[3]);
+		SET(t, att, C_ACTIVITIES, Int64GetDatum(1), false);
+		SET(t, att, C_AMOUNT, row->amount, false);
+		SET(t, att, C_POINTS, row->points, false);
+		SET(t, att, C_LAST, at, false);
+		SET(t, att, C_LAST_AMOUNT, at, !amount_moved);
+		SET(t, att, C_LAST_POINT, at, !points_moved);
+		salesperf_direct_insert(w, t);
+		return;
+	}
+	SET(t, att, C_ACTIVITIES, Int64GetDatum(DatumGetInt64(OLD(t, att, C_ACTIVITIES)) + 1), false);
+	SET(t, att, C_AMOUNT, numeric_plus(OLD(t, att, C_AMOUNT), row->amount), false);
+	SET(t, att, C_POINTS, numeric_plus(OLD(t, att, C_POINTS), row->points), false);
+	v = later(OLD(t, att, C_LAST), OLD_NULL(t, att, C_LAST), at, false, &null);
+	SET(t, att, C_LAST, v, null);
+	v = later(OLD(t, att, C_LAST_AMOUNT), OLD_NULL(t, att, C_LAST_AMOUNT), at, !amount_moved, &null);
+	SET(t, att, C_LAST_AMOUNT, v, null);
+	v = later(OLD(t, att, C_LAST_POINT), OLD_NULL(t, att, C_LAST_POINT), at, !points_moved, &null);
+	SET(t, att, C_LAST_POINT, v, null);
+	salesperf_direct_update(w, t);
+}
+
+/*
+ * score and sort_score, the generated columns of salesperf.standing:
+ * CASE WHEN den IS NULL THEN num ELSE num / NULLIF(den, 0) END, and that
+ * times direction::numeric.  The same numeric functions SQL calls.
+ */
+static void
+standing_scores(DirectTable *t, const AttrNumber *att)
+{
+	TupleTableSlot *r = t->row;
+	Datum		num = r->tts_values[att[S_NUM] - 1];
+	Datum		den = r->tts_values[att[S_DEN] - 1];
+	Datum		score;
+
+	if (r->tts_isnull[att[S_DEN] - 1])
+		score = num;
+	else if (numeric_is_zero(den))
+	{
+		SET(t, att, S_SCORE, (Datum) 0, true);
+		SET(t, att, S_SORT_SCORE, (Datum) 0, true);
+		return;
+	}
+	else
+		score = DirectFunctionCall2(numeric_div, num, den);
+	SET(t, att, S_SCORE, score, false);
+	SET(t, att, S_SORT_SCORE,
+		DirectFunctionCall2(numeric_mul,
+							DirectFunctionCall1(int2_numeric, r->tts_values[att[S_DIRECTION] - 1]),
+							score),
+		false);
+}
+
+/*
+ * Each standings row, upserted in place (what standings_sql does), and the
+ * bands it moves in the tally (what standing_tally_sync does for SQL).
+ */
+static void
+standings_direct(DirectWrites *w, DirectTable *t, const StandingRows *rows, TallyChanges *tally)
+{
+	AttrNumber	att[STANDING_COLUMNS];
+
+	salesperf_direct_columns(t, STANDING_COLUMNS, standing_columns, att);
+	for (int i = 0; i < rows->n; i++)
+	{
+		Datum		key[4] = {rows->board_id[i], rows->period_start[i], rows->contributor_id[i],
+		rows->participant_id[i]};
+		bool		key_null[4] = {false, false, false, false};
+		bool		found = salesperf_direct_find(w, t, key, key_null);
+		Datum		old_score = found ? OLD(t, att, S_SORT_SCORE) : (Datum) 0;
+		bool		old_null = !found || OLD_NULL(t, att, S_SORT_SCORE);
+		bool		null;
+		Datum		v;
+
+		start_row(t, found);
+		if (!found)
+		{
+			SET(t, att, S_BOARD, key[0], false);
+			SET(t, att, S_PERIOD, key[1], false);
+			SET(t, att, S_CONTRIBUTOR, key[2], false);
+			SET(t, att, S_PARTICIPANT, key[3], false);
+			SET(t, att, S_NUM, rows->num[i], false);
+			SET(t, att, S_DEN, rows->den[i], rows->den_null[i]);
+			SET(t, att, S_DIRECTION, rows->direction[i], false);
+			SET(t, att, S_REACHED, rows->reached_at[i], false);
+		}
+		else
+		{
+			SET(t, att, S_NUM, numeric_plus(OLD(t, att, S_NUM), rows->num[i]), false);
+			if (OLD_NULL(t, att, S_DEN) || rows->den_null[i])
+				SET(t, att, S_DEN, (Datum) 0, true);
+			else
+				SET(t, att, S_DEN, numeric_plus(OLD(t, att, S_DEN), rows->den[i]), false);
+			v = later(OLD(t, att, S_REACHED), OLD_NULL(t, att, S_REACHED), rows->reached_at[i], false,
+					  &null);
+			SET(t, att, S_REACHED, v, null);
+		}
+		standing_scores(t, att);
+		salesperf_tally_change(tally, DatumGetInt32(key[0]), DatumGetTimestampTz(key[1]),
+							   DatumGetInt64(key[2]) == DatumGetInt64(key[3]),
+							   old_score, old_null,
+							   t->row->tts_values[att[S_SORT_SCORE] - 1],
+							   t->row->tts_isnull[att[S_SORT_SCORE] - 1]);
+		if (found)
+			salesperf_direct_update(w, t);
+		else
+			salesperf_direct_insert(w, t);
+	}
+}
+
+/*
+ * READ COMMITTED: the counter, the standings and their bands written in
+ * place, in one batch (direct_rows.c).  The bands are merged, now and
+ * then, and ended periods noted by SQL after it.
+ */
+static void
+write_directly(const OneRowDelta *row, bool amount_moved, bool points_moved, const StandingRows *standings)
+{
+	static const char *const tables[] = {"kpi_counter", "standing", "standing_tally"};
+	static const char *const keys[] = {"kpi_counter_key", "standing_pkey", NULL};
+	DirectWrites w;
+	TallyChanges *tally = salesperf_tally_changes();
+	bool		bands_written;
+
+	salesperf_direct_begin(&w, standings->n > 0 ? 3 : 1, tables, keys);
+	counter_direct(&w, &w.tables[0], row, amount_moved, points_moved);
+	if (standings->n == 0)
+	{
+		salesperf_direct_end(&w);
+		return;
+	}
+	standings_direct(&w, &w.tables[1], standings, tally);
+	bands_written = salesperf_tally_changes_direct(tally, &w, &w.tables[2]);
+	salesperf_direct_end(&w);
+
+	writing_standings = true;
+	PG_TRY();
+	{
+		salesperf_tally_changes_by_sql(tally, !bands_written);
+	}
+	PG_FINALLY();
+	{
+		writing_standings = false;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * The direct writes keep the score bands themselves; an installation whose
+ * schema predates them (0.1.0, before ALTER EXTENSION UPDATE) has none
+ * and writes by SQL.
+ */
+static bool
+has_band_tally(void)
+{
+	return OidIsValid(get_relname_relid("standing_tally", get_namespace_oid("salesperf", false)));
+}
+
+void
+salesperf_add_one_row(const OneRowDelta *row)
+{
+	bool		amount_moved = !numeric_is_zero(row->amount);
+	bool		points_moved = !numeric_is_zero(row->points);
+	KpiCounterRow counter;
+	StandingRows standings;
+	Datum		day_start = (Datum) 0;
 
 	/* What the counter row adds to each board, for whom. */
 	current_config();
@@ -358,33 +644,14 @@ salesperf_add_one_row(const OneRowDelta *row)
 			}
 		}
 	}
-	if (standings.n == 0)
-		return;
 
+	if (salesperf_direct_writes_allowed() && has_band_tally())
+		write_directly(row, amount_moved, points_moved, &standings);
+	else
 	{
-		Oid			types[8] = {INT4ARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
-		NUMERICARRAYOID, NUMERICARRAYOID, INT2ARRAYOID, TIMESTAMPTZARRAYOID};
-		Datum		arrays[8];
-		int			n = standings.n;
-
-		arrays[0] = array_of(standings.board_id, NULL, n, INT4OID, 4, true, TYPALIGN_INT);
-		arrays[1] = array_of(standings.period_start, NULL, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-		arrays[2] = array_of(standings.participant_id, NULL, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-		arrays[3] = array_of(standings.contributor_id, NULL, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-		arrays[4] = array_of(standings.num, NULL, n, NUMERICOID, -1, false, TYPALIGN_INT);
-		arrays[5] = array_of(standings.den, standings.den_null, n, NUMERICOID, -1, false, TYPALIGN_INT);
-		arrays[6] = array_of(standings.direction, NULL, n, INT2OID, 2, true, TYPALIGN_SHORT);
-		arrays[7] = array_of(standings.reached_at, NULL, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-		writing_standings = true;
-		PG_TRY();
-		{
-			run(salesperf_kept_generic_plan(&standings_plan, standings_sql, 8, types), arrays, NULL);
-		}
-		PG_FINALLY();
-		{
-			writing_standings = false;
-		}
-		PG_END_TRY();
+		counter_by_sql(row, amount_moved, points_moved);
+		if (standings.n > 0)
+			standings_by_sql(&standings);
 	}
 }
 

@@ -39,6 +39,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
@@ -47,6 +48,7 @@
 
 #include "kept_plan.h"
 #include "one_row_delta.h"
+#include "standing_tally.h"
 
 PG_FUNCTION_INFO_V1(salesperf_score_bucket);
 PG_FUNCTION_INFO_V1(salesperf_standing_tally_sync);
@@ -249,6 +251,26 @@ add_period(PeriodSet *set, int32 board, TimestampTz period)
 	set->count++;
 }
 
+/* Adds `sign` standings to the band of `score`. */
+static void
+add_entry(TallyEntries *entries, int32 board, TimestampTz period, Numeric score, int sign)
+{
+	TallyEntry *entry;
+
+	if (entries->count == entries->capacity)
+	{
+		entries->capacity = entries->capacity ? entries->capacity * 2 : 16;
+		entries->items = entries->items
+			? repalloc_huge(entries->items, sizeof(TallyEntry) * entries->capacity)
+			: palloc(sizeof(TallyEntry) * entries->capacity);
+	}
+	entry = &entries->items[entries->count++];
+	entry->board_id = board;
+	entry->period_start = period;
+	entry->bucket = bucket_of(score);
+	entry->participants = sign;
+}
+
 /*
  * Adds +sign for each row of `rows` that is its own contributor's and has a
  * score, and every row's (board, period) to `periods`.
@@ -274,7 +296,6 @@ collect(TallyEntries *entries, PeriodSet *periods, Tuplestorestate *rows, Relati
 	{
 		bool		isnull;
 		Datum		score;
-		TallyEntry *entry;
 		int32		board = DatumGetInt32(slot_getattr(slot, board_att, &isnull));
 		TimestampTz period = DatumGetTimestampTz(slot_getattr(slot, period_att, &isnull));
 
@@ -285,18 +306,7 @@ collect(TallyEntries *entries, PeriodSet *periods, Tuplestorestate *rows, Relati
 		score = slot_getattr(slot, score_att, &isnull);
 		if (isnull)
 			continue;			/* a ratio over nothing ranks last, apart */
-		if (entries->count == entries->capacity)
-		{
-			entries->capacity = entries->capacity ? entries->capacity * 2 : 16;
-			entries->items = entries->items
-				? repalloc_huge(entries->items, sizeof(TallyEntry) * entries->capacity)
-				: palloc(sizeof(TallyEntry) * entries->capacity);
-		}
-		entry = &entries->items[entries->count++];
-		entry->board_id = board;
-		entry->period_start = period;
-		entry->bucket = bucket_of(DatumGetNumeric(score));
-		entry->participants = sign;
+		add_entry(entries, board, period, DatumGetNumeric(score), sign);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 }
@@ -304,9 +314,22 @@ collect(TallyEntries *entries, PeriodSet *periods, Tuplestorestate *rows, Relati
 /* The parameters of both statements: the netted entries as four arrays. */
 static Oid	entry_types[4] = {INT4ARRAYOID, TIMESTAMPTZARRAYOID, NUMERICARRAYOID, INT8ARRAYOID};
 
-/* Writes the netted entries (sorted, nonzero) to the tally. */
+/*
+ * Whether this tally write is the one in MERGE_EVERY that merges bands
+ * (READ COMMITTED only; see the header).
+ */
+static bool
+merge_due(void)
+{
+	if (XactIsoLevel != XACT_READ_COMMITTED || ++statements_since_merge < MERGE_EVERY)
+		return false;
+	statements_since_merge = 0;
+	return true;
+}
+
+/* Writes the netted entries (sorted, nonzero) to the tally, merging or adding only. */
 static void
-write_entries(TallyEntry *items, int count)
+write_entries(TallyEntry *items, int count, bool merge)
 {
 	Datum	   *boards = palloc(sizeof(Datum) * count);
 	Datum	   *periods = palloc(sizeof(Datum) * count);
@@ -317,6 +340,7 @@ write_entries(TallyEntry *items, int count)
 	bool		typbyval;
 	char		typalign;
 	SPIPlanPtr	plan;
+	int			guc_nest_level;
 	int			i;
 
 	for (i = 0; i < count; i++)
@@ -335,14 +359,20 @@ write_entries(TallyEntry *items, int count)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "salesperf: SPI_connect failed");
-	/* One statement in MERGE_EVERY that adds merges too; the others only add. */
-	plan = XactIsoLevel == XACT_READ_COMMITTED && ++statements_since_merge >= MERGE_EVERY
+	/*
+	 * Plan as the trigger function is declared (SET enable_seqscan = off),
+	 * also when the one-row path writes its bands directly: a plan made
+	 * while the tally was small must never read it whole later.
+	 */
+	guc_nest_level = NewGUCNestLevel();
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	plan = merge
 		? salesperf_kept_plan(&merge_plan, merge_sql, 4, entry_types)
 		: salesperf_kept_plan(&add_plan, add_sql, 4, entry_types);
-	if (plan == merge_plan)
-		statements_since_merge = 0;
 	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "salesperf: could not write salesperf.standing_tally");
+	AtEOXact_GUC(true, guc_nest_level);
 	SPI_finish();
 }
 
@@ -396,6 +426,34 @@ note_ended_periods(PeriodSet *set)
 	SPI_finish();
 }
 
+/*
+ * Nets the entries per (board, period, bucket), sorted, and keeps those that
+ * do not cancel out at the front; returns how many.
+ */
+static int
+net_entries(TallyEntries *entries)
+{
+	int			kept = 0;
+
+	if (entries->count == 0)
+		return 0;
+	qsort(entries->items, entries->count, sizeof(TallyEntry), compare_entries);
+	for (int i = 0; i < entries->count; i++)
+	{
+		if (kept > 0 && compare_entries(&entries->items[kept - 1], &entries->items[i]) == 0)
+			entries->items[kept - 1].participants += entries->items[i].participants;
+		else
+		{
+			if (kept > 0 && entries->items[kept - 1].participants == 0)
+				kept--;
+			entries->items[kept++] = entries->items[i];
+		}
+	}
+	if (kept > 0 && entries->items[kept - 1].participants == 0)
+		kept--;
+	return kept;
+}
+
 Datum
 salesperf_standing_tally_sync(PG_FUNCTION_ARGS)
 {
@@ -404,7 +462,6 @@ salesperf_standing_tally_sync(PG_FUNCTION_ARGS)
 	TallyEntries entries = {NULL, 0, 0};
 	PeriodSet	periods = {NULL, NULL, 0, 0};
 	int			kept = 0;
-	int			i;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -428,23 +485,75 @@ salesperf_standing_tally_sync(PG_FUNCTION_ARGS)
 	if (entries.count == 0)
 		return PointerGetDatum(NULL);
 
-	/* Net per (board, period, bucket); keep what does not cancel out. */
-	qsort(entries.items, entries.count, sizeof(TallyEntry), compare_entries);
-	for (i = 0; i < entries.count; i++)
-	{
-		if (kept > 0 && compare_entries(&entries.items[kept - 1], &entries.items[i]) == 0)
-			entries.items[kept - 1].participants += entries.items[i].participants;
-		else
-		{
-			if (kept > 0 && entries.items[kept - 1].participants == 0)
-				kept--;
-			entries.items[kept++] = entries.items[i];
-		}
-	}
-	if (kept > 0 && entries.items[kept - 1].participants == 0)
-		kept--;
+	kept = net_entries(&entries);
 	if (kept > 0)
-		write_entries(entries.items, kept);
+		write_entries(entries.items, kept, merge_due());
 	pfree(entries.items);
 	return PointerGetDatum(NULL);
+}
+
+/* The changes of a batch of direct writes (see standing_tally.h). */
+struct TallyChanges
+{
+	TallyEntries entries;
+	PeriodSet	periods;
+	int			kept;			/* after netting: entries.items[0 .. kept) */
+};
+
+TallyChanges *
+salesperf_tally_changes(void)
+{
+	return palloc0(sizeof(TallyChanges));
+}
+
+void
+salesperf_tally_change(TallyChanges *c, int32 board, TimestampTz ps, bool own,
+					   Datum old_score, bool old_null, Datum new_score, bool new_null)
+{
+	add_period(&c->periods, board, ps);
+	if (!own)
+		return;
+	if (!old_null)
+		add_entry(&c->entries, board, ps, DatumGetNumeric(old_score), -1);
+	if (!new_null)
+		add_entry(&c->entries, board, ps, DatumGetNumeric(new_score), 1);
+}
+
+bool
+salesperf_tally_changes_direct(TallyChanges *c, DirectWrites *w, DirectTable *tally)
+{
+	static const char *const columns[] = {"board_id", "period_start", "bucket", "participants"};
+	AttrNumber	att[lengthof(columns)];
+
+	salesperf_direct_columns(tally, lengthof(columns), columns, att);
+	c->kept = net_entries(&c->entries);
+	if (c->kept == 0)
+		return true;
+	if (merge_due())
+		return false;
+	for (int i = 0; i < c->kept; i++)
+	{
+		TupleTableSlot *row = tally->row;
+		const TallyEntry *e = &c->entries.items[i];
+		Datum		values[lengthof(columns)] = {Int32GetDatum(e->board_id),
+			TimestampTzGetDatum(e->period_start), NumericGetDatum(e->bucket),
+		Int64GetDatum(e->participants)};
+
+		salesperf_direct_clear_row(tally);
+		for (int k = 0; k < (int) lengthof(columns); k++)
+		{
+			row->tts_values[att[k] - 1] = values[k];
+			row->tts_isnull[att[k] - 1] = false;
+		}
+		salesperf_direct_insert(w, tally);
+	}
+	return true;
+}
+
+void
+salesperf_tally_changes_by_sql(TallyChanges *c, bool write_bands)
+{
+	note_ended_periods(&c->periods);
+	if (write_bands && c->kept > 0)
+		write_entries(c->entries.items, c->kept, true);
 }

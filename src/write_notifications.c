@@ -23,11 +23,11 @@
  *     rep's counters of the period next.  Only when something is earned
  *     does a second statement grant it through salesperf.grant_badges(),
  *     as for many rows.
- *   - podium: one prepared probe over the rep boards of those KPIs whose
- *     running period holds the day: the rep's standing, at most three rows
- *     above it (standing_rank_idx) and the rep's mark.  Only when mark and
- *     place disagree is salesperf.note_podium() called, which decides and
- *     writes exactly as for many rows.
+ *   - podium: for the rep boards of those KPIs whose running period holds
+ *     the day, index probes in C (no statement): the rep's standing, at
+ *     most three active reps above it (standing_rank_idx) and the rep's
+ *     mark.  Only when mark and place disagree is salesperf.note_podium()
+ *     called, which decides and writes exactly as for many rows.
  *   - targets: salesperf.note_targets() only when a rep target exists on a
  *     KPI the kind feeds.
  *
@@ -48,7 +48,16 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "access/xact.h"
+#include "access/relation.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "executor/tuptable.h"
+#include "parser/parse_relation.h"
+#include "utils/fmgroids.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
 
+#include "direct_rows.h"
 #include "write_notifications.h"
 
 /* The configuration version the in-memory copy was read at. */
@@ -110,28 +119,6 @@ static const char *const badges_sql =
 "                              pg_catalog.array_agg(e.ps), pg_catalog.array_agg(e.value))"
 "  FROM (" EARNED_BADGES ") e"
 " HAVING pg_catalog.count(*) > 0";
-
-/*
- * $1 rep; $2 boards whose running period holds the day, $3 that period's
- * start: the boards where the rep's podium mark disagrees with its place
- * (the rule of note_podium(): a positive score, an active rep, fewer than
- * three active reps above -- no third row above it in standing_rank_idx).
- */
-static const char *const podium_probe_sql =
-"SELECT k.board_id"
-"  FROM unnest($2::bigint[], $3::timestamptz[]) AS k(board_id, ps)"
-"  JOIN salesperf.rep r ON r.rep_id = $1"
-"  LEFT JOIN salesperf.standing st"
-"    ON st.board_id = k.board_id AND st.period_start = k.ps"
-"   AND st.contributor_id = $1 AND st.participant_id = $1"
-" WHERE COALESCE(st.sort_score > 0 AND r.active"
-"                AND NOT EXISTS (SELECT 1 FROM salesperf.standing o"
-"                                  JOIN salesperf.rep ro ON ro.rep_id = o.participant_id AND ro.active"
-"                                 WHERE o.board_id = k.board_id AND o.period_start = k.ps"
-"                                   AND o.sort_score > st.sort_score"
-"                                OFFSET 2), false)"
-"       <> EXISTS (SELECT 1 FROM salesperf.board_podium bp"
-"                   WHERE bp.board_id = k.board_id AND bp.period_start = k.ps AND bp.participant_id = $1)";
 
 /* note_podium() decides and writes, as for many rows: $1 rep, $2 day, $3 metrics. */
 static const char *const podium_sql =
@@ -198,7 +185,6 @@ static Prepared statements[] = {
 	{&version_sql}, {&settings_sql}, {&kpis_sql}, {&rules_sql}, {&boards_sql},
 	{&badges_probe_sql, 5, {INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, DATEARRAYOID, DATEARRAYOID}},
 	{&badges_sql, 5, {INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, DATEARRAYOID, DATEARRAYOID}},
-	{&podium_probe_sql, 3, {INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID}},
 	{&podium_sql, 3, {INT8OID, DATEOID, TEXTARRAYOID}},
 	{&targets_sql, 2, {INT8OID, DATEOID}}
 };
@@ -448,15 +434,155 @@ badges(Datum rep, Datum day_start)
 		run(&badges_sql, values);
 }
 
+/* salesperf.<name>, opened for reading. */
+static Relation
+open_relation(const char *name)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid("salesperf", false));
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "salesperf: relation salesperf.%s does not exist", name);
+	return relation_open(relid, AccessShareLock);
+}
+
+/* The relations the podium probe reads. */
+typedef struct PodiumProbe
+{
+	Relation	standing;
+	Relation	standing_key;	/* (board_id, period_start, contributor_id, participant_id) */
+	Relation	standing_rank;	/* (board_id, period_start, sort_score DESC NULLS LAST, ...) */
+	Relation	rep;
+	Relation	rep_key;
+	Relation	podium;
+	Relation	podium_key;		/* (board_id, period_start, participant_id) */
+	TupleTableSlot *standing_row;
+	TupleTableSlot *rep_row;
+	TupleTableSlot *podium_row;
+	AttrNumber	sort_score;
+	AttrNumber	participant;
+	AttrNumber	active;
+} PodiumProbe;
+
+static bool
+rep_active(PodiumProbe *p, Datum rep)
+{
+	DirectKey	key = {BTEqualStrategyNumber, F_INT8EQ, rep};
+	IndexScanDesc scan = salesperf_direct_scan(p->rep, p->rep_key, 1, &key);
+	bool		active = false;
+
+	if (index_getnext_slot(scan, ForwardScanDirection, p->rep_row))
+	{
+		bool		isnull;
+
+		active = DatumGetBool(slot_getattr(p->rep_row, p->active, &isnull)) && !isnull;
+	}
+	index_endscan(scan);
+	return active;
+}
+
+/*
+ * Whether the rep's podium mark on a board period disagrees with its place:
+ * the rule of note_podium() -- a positive score, an active rep, fewer than
+ * three active reps above (read down standing_rank_idx, three at most) --
+ * against a row in board_podium.  Index probes only, no statement.
+ */
+static bool
+podium_disagrees(PodiumProbe *p, Datum rep, bool active, int32 board, Datum ps)
+{
+	DirectKey	keys[4] = {
+		{BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(board)},
+		{BTEqualStrategyNumber, F_TIMESTAMPTZ_EQ, ps},
+		{BTEqualStrategyNumber, F_INT8EQ, rep},
+		{BTEqualStrategyNumber, F_INT8EQ, rep}
+	};
+	IndexScanDesc scan;
+	bool		on_podium = false;
+	bool		marked;
+	bool		isnull = true;
+	Datum		mine = (Datum) 0;
+
+	scan = salesperf_direct_scan(p->standing, p->standing_key, 4, keys);
+	if (index_getnext_slot(scan, ForwardScanDirection, p->standing_row))
+	{
+		mine = slot_getattr(p->standing_row, p->sort_score, &isnull);
+		/* The slot lets go of the row at the next scan. */
+		if (!isnull)
+			mine = datumCopy(mine, false, -1);
+	}
+	index_endscan(scan);
+
+	if (active && !isnull &&
+		DatumGetBool(DirectFunctionCall2(numeric_gt, mine, NumericGetDatum(int64_to_numeric(0)))))
+	{
+		DirectKey	above[3] = {keys[0], keys[1], {BTGreaterStrategyNumber, F_NUMERIC_GT, mine}};
+		int			active_above = 0;
+
+		scan = salesperf_direct_scan(p->standing, p->standing_rank, 3, above);
+		while (active_above < 3 && index_getnext_slot(scan, ForwardScanDirection, p->standing_row))
+		{
+			bool		null;
+			Datum		other = slot_getattr(p->standing_row, p->participant, &null);
+
+			if (rep_active(p, other))
+				active_above++;
+		}
+		index_endscan(scan);
+		on_podium = active_above < 3;
+	}
+
+	keys[2] = keys[3];
+	scan = salesperf_direct_scan(p->podium, p->podium_key, 3, keys);
+	marked = index_getnext_slot(scan, ForwardScanDirection, p->podium_row);
+	index_endscan(scan);
+	return on_podium != marked;
+}
+
+static void
+podium_probe_open(PodiumProbe *p)
+{
+	p->standing = open_relation("standing");
+	p->standing_key = open_relation("standing_pkey");
+	p->standing_rank = open_relation("standing_rank_idx");
+	p->rep = open_relation("rep");
+	p->rep_key = open_relation("rep_pkey");
+	p->podium = open_relation("board_podium");
+	p->podium_key = open_relation("board_podium_pkey");
+	p->standing_row = table_slot_create(p->standing, NULL);
+	p->rep_row = table_slot_create(p->rep, NULL);
+	p->podium_row = table_slot_create(p->podium, NULL);
+	p->sort_score = attnameAttNum(p->standing, "sort_score", false);
+	p->participant = attnameAttNum(p->standing, "participant_id", false);
+	p->active = attnameAttNum(p->rep, "active", false);
+	if (p->sort_score <= 0 || p->participant <= 0 || p->active <= 0)
+		elog(ERROR, "salesperf: the podium probe cannot find its columns");
+}
+
+static void
+podium_probe_close(PodiumProbe *p)
+{
+	ExecDropSingleTupleTableSlot(p->standing_row);
+	ExecDropSingleTupleTableSlot(p->rep_row);
+	ExecDropSingleTupleTableSlot(p->podium_row);
+	relation_close(p->podium_key, NoLock);
+	relation_close(p->podium, NoLock);
+	relation_close(p->rep_key, NoLock);
+	relation_close(p->rep, NoLock);
+	relation_close(p->standing_rank, NoLock);
+	relation_close(p->standing_key, NoLock);
+	relation_close(p->standing, NoLock);
+}
+
 /* Rep boards on moved KPIs whose running period holds the day. */
 static void
 podium(Datum rep, Datum day, Datum day_start)
 {
 	Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	Datum	   *ids = palloc(sizeof(Datum) * Max(config.nboards, 1));
-	Datum	   *starts = palloc(sizeof(Datum) * Max(config.nboards, 1));
+	Datum	   *metrics = palloc(sizeof(Datum) * Max(config.nboards, 1));
+	PodiumProbe probe;
+	bool		opened = false;
+	bool		active = false;
 	Datum		values[3];
-	int			n = 0;
+	int			m = 0;
 
 	for (int i = 0; i < config.nboards; i++)
 	{
@@ -468,39 +594,28 @@ podium(Datum rep, Datum day, Datum day_start)
 		running = calendar_start(now, w->period);
 		if (DatumGetTimestampTz(running) != DatumGetTimestampTz(calendar_start(day_start, w->period)))
 			continue;
-		ids[n] = Int64GetDatum(w->id);
-		starts[n] = running;
-		n++;
-	}
-	if (n == 0)
-		return;
-	values[0] = rep;
-	values[1] = array_of(ids, n, INT8OID);
-	values[2] = array_of(starts, n, TIMESTAMPTZOID);
-	run(&podium_probe_sql, values);
-	if (SPI_processed > 0)
-	{
-		/* The metrics of the boards found, for note_podium(). */
-		Datum	   *metrics = palloc(sizeof(Datum) * SPI_processed);
-		int			m = (int) SPI_processed;
-
-		for (int j = 0; j < m; j++)
+		if (!opened)
 		{
-			bool		isnull;
-			int64		board = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc,
-															1, &isnull));
-
-			metrics[j] = (Datum) 0;
-			for (int i = 0; i < config.nboards; i++)
-				if (config.boards[i].id == board)
-					metrics[j] = CStringGetTextDatum(config.kpis[config.boards[i].kpi].name);
-			if (metrics[j] == (Datum) 0)
-				elog(ERROR, "salesperf: board %lld missing from the configuration copy", (long long) board);
+			salesperf_direct_read_begin();
+			podium_probe_open(&probe);
+			active = rep_active(&probe, rep);
+			opened = true;
 		}
-		values[1] = day;
-		values[2] = array_of(metrics, m, TEXTOID);
-		run(&podium_sql, values);
+		if (podium_disagrees(&probe, rep, active, (int32) w->id, running))
+			metrics[m++] = CStringGetTextDatum(config.kpis[w->kpi].name);
 	}
+	if (opened)
+	{
+		podium_probe_close(&probe);
+		salesperf_direct_read_end();
+	}
+	if (m == 0)
+		return;
+	/* note_podium() decides and writes, for the metrics of the boards found. */
+	values[0] = rep;
+	values[1] = day;
+	values[2] = array_of(metrics, m, TEXTOID);
+	run(&podium_sql, values);
 }
 
 void

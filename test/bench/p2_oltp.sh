@@ -35,6 +35,13 @@ if [ "${BENCH_IVM:-0}" = 1 ]; then
   q "$base" -c "VACUUM ANALYZE" >/dev/null
 fi
 psql -X -q -d postgres -c "ALTER SYSTEM SET fsync = on" -c "SELECT pg_reload_conf()" >/dev/null
+# A setting given on the server's command line would outrank ALTER SYSTEM
+# and leave fsync off without a word: check that the commits are durable.
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+  [ "$(val postgres "SHOW fsync")" = on ] && break
+  sleep 0.5
+done
+[ "$(val postgres "SHOW fsync")" = on ] || { say "P2: fsync could not be turned on; not measured"; exit 1; }
 restore_fsync() {
   psql -X -q -d postgres -c "ALTER SYSTEM RESET fsync" -c "SELECT pg_reload_conf()" >/dev/null || true
 }
