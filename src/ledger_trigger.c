@@ -48,6 +48,7 @@
 #include "bulk_standings.h"
 #include "new_rows_scan.h"
 #include "one_row_delta.h"
+#include "one_row_probe.h"
 #include "point_rules.h"
 #include "rep_locks.h"
 #include "write_notifications.h"
@@ -206,28 +207,13 @@ static const char *const after_new_sql =
 
 /*
  * The one-row path.  Parameters: $1 activity_id, $2 rep_id, $3 kind,
- * $4 amount, $5 occurred_at (and $6 its local day, from one_probe_sql).
- * The probe also reads the rep's unit at the moment and scores the row
- * over its keys (rather than rule_points(), which reads every rule once
- * per query): the same sum over the active uncapped rules of the kind in
- * force, plus the amount of a bonus; the capped awards it earns are added
- * to that (one_award_sql returns them).  Counters and standings are then
- * written by salesperf_add_one_row (one_row_delta.c).
+ * $4 amount, $5 occurred_at, $6 its local day.  What the row needs to know
+ * first (its kind known, local day, unit, uncapped points, a capped rule in
+ * force, late or not) is read in C (one_row_probe.c); the capped awards it
+ * earns are added to its points (one_award_sql returns them).  Counters
+ * and standings are then written by salesperf_add_one_row
+ * (one_row_delta.c).
  */
-static const char *const one_probe_sql =
-"SELECT EXISTS (SELECT 1 FROM salesperf.activity_kind k WHERE k.kind = $3) AS known,"
-"       d.day,"
-"       EXISTS (SELECT 1 FROM salesperf.point_rule r"
-"                WHERE r.kind = $3 AND r.active AND r.daily_cap IS NOT NULL AND r.valid @> $5) AS capped,"
-"       EXISTS (SELECT 1 FROM salesperf.kpi_counter c"
-"                WHERE c.rep_id = $2 AND c.day = d.day AND c.kind = $3 AND c.last_at >= $5) AS late,"
-"       (SELECT m.unit_id FROM salesperf.membership m"
-"         WHERE m.rep_id = $2 AND m.during @> $5::timestamptz) AS unit_id,"
-"       (SELECT COALESCE(pg_catalog.sum(r.points + r.points_per_amount * $4), 0)"
-"          FROM salesperf.point_rule r"
-"         WHERE r.kind = $3 AND r.active AND r.daily_cap IS NULL AND r.valid @> $5)"
-"       + CASE WHEN $3 = 'bonus' THEN $4::numeric ELSE 0 END AS uncapped_points"
-"  FROM salesperf.settings s CROSS JOIN LATERAL (SELECT salesperf.local_day($5, s.time_zone) AS day) d";
 
 /* A capped row after its day's last activity earns the cap's remainder. */
 static const char *const one_award_sql =
@@ -294,7 +280,7 @@ static CachedStatement statements[] = {
 	{&validate_sql}, {&known_kinds_sql, ARGS_KINDS}, {&lock_both_sql},
 	{&late_sql}, {&award_in_order_sql, ARGS_LATE}, {&merge_sql, ARGS_LATE},
 	{&rederive_late_sql, ARGS_LATE}, {&after_new_sql, ARGS_LATE},
-	{&one_probe_sql, ARGS_ROW}, {&one_award_sql, ARGS_ROW},
+	{&one_award_sql, ARGS_ROW},
 	{&one_rederive_sql, ARGS_ROW},
 	{&rederive_old_sql}, {&rederive_both_sql}, {&truncate_sql}
 };
@@ -564,11 +550,9 @@ one_row_inserted(TriggerData *trigdata)
 	int64		rep_id;
 	Numeric		amount;
 	TimestampTz occurred_at;
-	HeapTuple	probe;
-	TupleDesc	probe_desc;
+	OneRowProbe probe;
 	bool		isnull;
-	bool		known,
-				capped,
+	bool		capped,
 				late;
 	OneRowDelta delta;
 
@@ -600,25 +584,22 @@ one_row_inserted(TriggerData *trigdata)
 		elog(ERROR, "salesperf: invalid activity row not reported");
 	}
 
-	run_with(&one_probe_sql, values, nulls, 0);
-	if (SPI_processed != 1)
-		elog(ERROR, "salesperf: salesperf.settings must have one row");
-	probe = SPI_tuptable->vals[0];
-	probe_desc = SPI_tuptable->tupdesc;
-	known = DatumGetBool(SPI_getbinval(probe, probe_desc, 1, &isnull));
-	if (!known)
+	salesperf_probe_one_row(rep_id, values[2], values[3], occurred_at, salesperf_one_row_time_zone(),
+							&probe);
+	if (!probe.known)
 		report_bad_row(true, TextDatumGetCString(values[2]), NULL, NULL);
-	values[5] = SPI_getbinval(probe, probe_desc, 2, &isnull);
+	values[5] = probe.day;
 	nulls[5] = ' ';
-	capped = DatumGetBool(SPI_getbinval(probe, probe_desc, 3, &isnull));
-	late = DatumGetBool(SPI_getbinval(probe, probe_desc, 4, &isnull));
+	capped = probe.capped;
+	late = probe.late;
 
 	delta.rep_id = rep_id;
-	delta.unit_id = SPI_getbinval(probe, probe_desc, 5, &delta.unit_null);
+	delta.unit_id = probe.unit_id;
+	delta.unit_null = probe.unit_null;
 	delta.day = values[5];
 	delta.kind = values[2];
 	delta.amount = values[3];
-	delta.points = SPI_getbinval(probe, probe_desc, 6, &isnull);
+	delta.points = probe.uncapped_points;
 	delta.occurred_at = occurred_at;
 
 	if (capped && late)

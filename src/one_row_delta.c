@@ -207,6 +207,13 @@ current_config(void)
 		load_config(version);
 }
 
+Datum
+salesperf_one_row_time_zone(void)
+{
+	current_config();
+	return config.time_zone;
+}
+
 /* Growing arrays of the standings rows, in key order. */
 typedef struct StandingRows
 {

@@ -20,6 +20,9 @@ typedef struct OneRowDelta
 	TimestampTz occurred_at;
 } OneRowDelta;
 
+/* The configured time zone (text), from the kept configuration. */
+extern Datum salesperf_one_row_time_zone(void);
+
 /* Inside the ledger trigger's SPI connection, with the rep locked. */
 extern void salesperf_add_one_row(const OneRowDelta *row);
 

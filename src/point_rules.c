@@ -15,7 +15,16 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "utils/lsyscache.h"
+#include "utils/rangetypes.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/typcache.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
@@ -100,6 +109,84 @@ salesperf_load_point_rules(MemoryContext cxt)
 		r->upper = isnull ? 0 : DatumGetTimestampTz(d);
 	}
 	SPI_finish();
+	return set;
+}
+
+/* The column `name` of point_rule's tuple descriptor. */
+static int
+rule_column(TupleDesc desc, const char *name)
+{
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return a;
+	}
+	elog(ERROR, "salesperf: salesperf.point_rule has no column \"%s\"", name);
+	return -1;					/* keep compiler quiet */
+}
+
+RuleSet *
+salesperf_scan_point_rules(MemoryContext cxt)
+{
+	Relation	rel = relation_open(get_relname_relid("point_rule",
+													  get_namespace_oid("salesperf", false)),
+									AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			kind = rule_column(desc, "kind"),
+				points = rule_column(desc, "points"),
+				per_amount = rule_column(desc, "points_per_amount"),
+				cap = rule_column(desc, "daily_cap"),
+				valid = rule_column(desc, "valid"),
+				active = rule_column(desc, "active");
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	RuleSet    *set = MemoryContextAllocZero(cxt, sizeof(RuleSet));
+	int			size = 8;
+	TypeCacheEntry *range_type = NULL;
+
+	set->rules = MemoryContextAllocZero(cxt, sizeof(PointRule) * size);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		PointRule  *r;
+		RangeType  *range;
+		RangeBound	lower,
+					upper;
+		bool		empty;
+		MemoryContext old;
+
+		slot_getallattrs(slot);
+		if (slot->tts_isnull[active] || !DatumGetBool(slot->tts_values[active]))
+			continue;
+		if (set->count == size)
+		{
+			size *= 2;
+			set->rules = repalloc(set->rules, sizeof(PointRule) * size);
+		}
+		r = &set->rules[set->count++];
+		memset(r, 0, sizeof(*r));
+		old = MemoryContextSwitchTo(cxt);
+		r->kind = TextDatumGetCString(slot->tts_values[kind]);
+		r->points = DatumGetNumericCopy(slot->tts_values[points]);
+		r->points_per_amount = DatumGetNumericCopy(slot->tts_values[per_amount]);
+		MemoryContextSwitchTo(old);
+		r->capped = !slot->tts_isnull[cap];
+		range = DatumGetRangeTypeP(slot->tts_values[valid]);
+		if (range_type == NULL)
+			range_type = lookup_type_cache(RangeTypeGetOid(range), TYPECACHE_RANGE_INFO);
+		range_deserialize(range_type, range, &lower, &upper, &empty);
+		/* As SQL's lower_inf() .. upper() read them (an empty range matches nothing). */
+		r->lower_inf = !empty && lower.infinite;
+		r->upper_inf = !empty && upper.infinite;
+		r->lower_inc = !empty && lower.inclusive;
+		r->upper_inc = !empty && upper.inclusive;
+		r->lower = empty || lower.infinite ? 0 : DatumGetTimestampTz(lower.val);
+		r->upper = empty || upper.infinite ? 0 : DatumGetTimestampTz(upper.val);
+	}
+	table_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	relation_close(rel, NoLock);
 	return set;
 }
 

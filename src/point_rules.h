@@ -17,6 +17,8 @@ typedef struct RuleSet
 } RuleSet;
 
 extern RuleSet *salesperf_load_point_rules(MemoryContext cxt);
+/* The same rules read by a scan of the table, under the active snapshot: no statement. */
+extern RuleSet *salesperf_scan_point_rules(MemoryContext cxt);
 extern Numeric salesperf_uncapped_points(const RuleSet *set, const char *kind, Numeric amount,
 										 TimestampTz at);
 extern bool salesperf_capped_rule_in_force(const RuleSet *set, const char *kind, TimestampTz at);

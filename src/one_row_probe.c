@@ -1,0 +1,166 @@
+/*
+ * one_row_probe.c — what the one-row insert path needs to know about its
+ * row before it writes: whether the kind exists, the row's local day, the
+ * rep's unit at that moment, what the uncapped rules of the kind award it,
+ * whether a capped rule is in force, and whether the rep's counter of
+ * that day and kind already holds an activity at or after it (a late row,
+ * re-derived rather than added).
+ *
+ * Each is an index probe or, for the handful of point rules, a scan of
+ * their table, read in C under the snapshot a new statement would take:
+ * planning and starting one statement for them cost several times their
+ * work.  rule_points() and has_capped_rule() (point_rules.c) answer the
+ * same questions for SQL; the property tests hold this path to
+ * recompute().
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/relation.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rangetypes.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+#include "direct_rows.h"
+#include "one_row_probe.h"
+#include "point_rules.h"
+
+extern Datum salesperf_local_day(PG_FUNCTION_ARGS);
+
+static Relation
+open_relation(const char *name)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid("salesperf", false));
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "salesperf: relation salesperf.%s does not exist", name);
+	return relation_open(relid, AccessShareLock);
+}
+
+static AttrNumber
+column(Relation rel, const char *name)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return att->attnum;
+	}
+	elog(ERROR, "salesperf: %s has no column \"%s\"", RelationGetRelationName(rel), name);
+	return InvalidAttrNumber;	/* keep compiler quiet */
+}
+
+/* Whether salesperf.activity_kind has `kind`. */
+static bool
+kind_known(Datum kind)
+{
+	Relation	rel = open_relation("activity_kind");
+	Relation	key = open_relation("activity_kind_pkey");
+	DirectKey	k = {BTEqualStrategyNumber, F_TEXTEQ, kind};
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan = salesperf_direct_scan(rel, key, 1, &k);
+	bool		found = index_getnext_slot(scan, ForwardScanDirection, slot);
+
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	relation_close(key, NoLock);
+	relation_close(rel, NoLock);
+	return found;
+}
+
+/* Whether a counter row of (rep, day, kind), any unit, has last_at >= at. */
+static bool
+counter_has_later(int64 rep_id, Datum day, Datum kind, TimestampTz at)
+{
+	Relation	rel = open_relation("kpi_counter");
+	Relation	key = open_relation("kpi_counter_key");
+	DirectKey	k[3] = {
+		{BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(rep_id)},
+		{BTEqualStrategyNumber, F_DATE_EQ, day},
+		{BTEqualStrategyNumber, F_TEXTEQ, kind}
+	};
+	AttrNumber	last_at = column(rel, "last_at");
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan = salesperf_direct_scan(rel, key, 3, k);
+	bool		late = false;
+
+	while (!late && index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		v = slot_getattr(slot, last_at, &isnull);
+
+		late = !isnull && DatumGetTimestampTz(v) >= at;
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	relation_close(key, NoLock);
+	relation_close(rel, NoLock);
+	return late;
+}
+
+/* The rep's unit at `at` (memberships of a rep never overlap). */
+static void
+unit_at(int64 rep_id, TimestampTz at, Datum *unit_id, bool *unit_null)
+{
+	Relation	rel = open_relation("membership");
+	Relation	key = open_relation("membership_rep_idx");
+	DirectKey	k = {BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(rep_id)};
+	AttrNumber	during = column(rel, "during");
+	AttrNumber	unit = column(rel, "unit_id");
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan = salesperf_direct_scan(rel, key, 1, &k);
+	TypeCacheEntry *range_type = NULL;
+
+	*unit_null = true;
+	*unit_id = (Datum) 0;
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		RangeType  *range = DatumGetRangeTypeP(slot_getattr(slot, during, &isnull));
+
+		if (range_type == NULL)
+			range_type = lookup_type_cache(RangeTypeGetOid(range), TYPECACHE_RANGE_INFO);
+		if (!range_contains_elem_internal(range_type, range, TimestampTzGetDatum(at)))
+			continue;
+		*unit_id = slot_getattr(slot, unit, unit_null);
+		break;
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	relation_close(key, NoLock);
+	relation_close(rel, NoLock);
+}
+
+void
+salesperf_probe_one_row(int64 rep_id, Datum kind, Datum amount, TimestampTz at,
+						Datum time_zone, OneRowProbe *probe)
+{
+	char	   *kind_name = TextDatumGetCString(kind);
+	RuleSet    *rules;
+
+	salesperf_direct_read_begin();
+	probe->known = kind_known(kind);
+	if (probe->known)
+	{
+		probe->day = DirectFunctionCall2(salesperf_local_day, TimestampTzGetDatum(at), time_zone);
+		rules = salesperf_scan_point_rules(CurrentMemoryContext);
+		probe->capped = salesperf_capped_rule_in_force(rules, kind_name, at);
+		probe->late = probe->capped && counter_has_later(rep_id, probe->day, kind, at);
+		unit_at(rep_id, at, &probe->unit_id, &probe->unit_null);
+		probe->uncapped_points = NumericGetDatum(salesperf_uncapped_points(rules, kind_name,
+																		   DatumGetNumeric(amount), at));
+	}
+	salesperf_direct_read_end();
+}
