@@ -32,6 +32,7 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
+#include "config_version.h"
 #include "direct_rows.h"
 #include "kept_plan.h"
 #include "kpi_contribution.h"
@@ -41,9 +42,6 @@
 extern Datum salesperf_calendar_start(PG_FUNCTION_ARGS);
 extern Datum salesperf_calendar_end(PG_FUNCTION_ARGS);
 extern Datum salesperf_local_day_start(PG_FUNCTION_ARGS);
-
-static const char *const version_sql =
-"SELECT pg_catalog.max(v.version) FROM salesperf.notify_config_version v";
 
 static const char *const settings_sql =
 "SELECT s.time_zone, s.week_start, s.fiscal_year_start_month, s.calendar FROM salesperf.settings s";
@@ -85,7 +83,6 @@ static const char *const standings_sql =
 "       den = st.den OPERATOR(pg_catalog.+) EXCLUDED.den,"
 "       reached_at = GREATEST(st.reached_at, EXCLUDED.reached_at)";
 
-static SPIPlanPtr version_plan = NULL;
 static SPIPlanPtr settings_plan = NULL;
 static SPIPlanPtr boards_plan = NULL;
 static SPIPlanPtr board_unit_plan = NULL;
@@ -194,15 +191,8 @@ load_config(int64 version)
 static void
 current_config(void)
 {
-	bool		isnull;
-	Datum		v;
-	int64		version;
+	int64		version = salesperf_config_version();
 
-	run(salesperf_kept_generic_plan(&version_plan, version_sql, 0, NULL), NULL, NULL);
-	if (SPI_processed != 1)
-		elog(ERROR, "salesperf: cannot read salesperf.notify_config_version");
-	v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	version = isnull ? 0 : DatumGetInt64(v);
 	if (!config.valid || config.version != version)
 		load_config(version);
 }

@@ -57,12 +57,9 @@
 #include "utils/numeric.h"
 #include "utils/rel.h"
 
+#include "config_version.h"
 #include "direct_rows.h"
 #include "write_notifications.h"
-
-/* The configuration version the in-memory copy was read at. */
-static const char *const version_sql =
-"SELECT pg_catalog.max(v.version) FROM salesperf.notify_config_version v";
 
 static const char *const settings_sql =
 "SELECT s.time_zone, s.week_start, s.fiscal_year_start_month, s.calendar FROM salesperf.settings s";
@@ -182,7 +179,7 @@ typedef struct Prepared
 } Prepared;
 
 static Prepared statements[] = {
-	{&version_sql}, {&settings_sql}, {&kpis_sql}, {&rules_sql}, {&boards_sql},
+	{&settings_sql}, {&kpis_sql}, {&rules_sql}, {&boards_sql},
 	{&badges_probe_sql, 5, {INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, DATEARRAYOID, DATEARRAYOID}},
 	{&badges_sql, 5, {INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, DATEARRAYOID, DATEARRAYOID}},
 	{&podium_sql, 3, {INT8OID, DATEOID, TEXTARRAYOID}},
@@ -339,15 +336,8 @@ load_config(int64 version)
 static void
 current_config(void)
 {
-	bool		isnull;
-	Datum		v;
-	int64		version;
+	int64		version = salesperf_config_version();
 
-	run(&version_sql, NULL);
-	if (SPI_processed != 1)
-		elog(ERROR, "salesperf: cannot read salesperf.notify_config_version");
-	v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	version = isnull ? 0 : DatumGetInt64(v);
 	if (!config.valid || config.version != version)
 		load_config(version);
 }
