@@ -25,6 +25,7 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/relation.h"
 #include "access/relscan.h"
 #include "access/stratnum.h"
 #include "access/table.h"
@@ -298,4 +299,10 @@ salesperf_direct_scan(Relation heap, Relation index, int nkeys, const DirectKey 
 	scan = index_beginscan(heap, index, GetActiveSnapshot(), nkeys, 0);
 	index_rescan(scan, scankeys, nkeys, NULL, 0);
 	return scan;
+}
+
+Relation
+salesperf_open_relation(const char *name)
+{
+	return relation_open(salesperf_relation(name), AccessShareLock);
 }

@@ -80,6 +80,8 @@ extern void salesperf_direct_end(DirectWrites *w);
  * begin and end, the snapshot is the active one.
  */
 extern void salesperf_direct_read_begin(void);
+/* salesperf.<name> (a table or an index), opened with AccessShareLock. */
+extern Relation salesperf_open_relation(const char *name);
 extern void salesperf_direct_read_end(void);
 
 /* One key column compared with `op` (a btree strategy) to `value`, by `proc`. */

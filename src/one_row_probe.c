@@ -36,16 +36,6 @@
 
 extern Datum salesperf_local_day(PG_FUNCTION_ARGS);
 
-static Relation
-open_relation(const char *name)
-{
-	Oid			relid = get_relname_relid(name, get_namespace_oid("salesperf", false));
-
-	if (!OidIsValid(relid))
-		elog(ERROR, "salesperf: relation salesperf.%s does not exist", name);
-	return relation_open(relid, AccessShareLock);
-}
-
 static AttrNumber
 column(Relation rel, const char *name)
 {
@@ -66,8 +56,8 @@ column(Relation rel, const char *name)
 static bool
 kind_known(Datum kind)
 {
-	Relation	rel = open_relation("activity_kind");
-	Relation	key = open_relation("activity_kind_pkey");
+	Relation	rel = salesperf_open_relation("activity_kind");
+	Relation	key = salesperf_open_relation("activity_kind_pkey");
 	DirectKey	k = {BTEqualStrategyNumber, F_TEXTEQ, kind};
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	IndexScanDesc scan = salesperf_direct_scan(rel, key, 1, &k);
@@ -84,8 +74,8 @@ kind_known(Datum kind)
 static bool
 counter_has_later(int64 rep_id, Datum day, Datum kind, TimestampTz at)
 {
-	Relation	rel = open_relation("kpi_counter");
-	Relation	key = open_relation("kpi_counter_key");
+	Relation	rel = salesperf_open_relation("kpi_counter");
+	Relation	key = salesperf_open_relation("kpi_counter_key");
 	DirectKey	k[3] = {
 		{BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(rep_id)},
 		{BTEqualStrategyNumber, F_DATE_EQ, day},
@@ -114,8 +104,8 @@ counter_has_later(int64 rep_id, Datum day, Datum kind, TimestampTz at)
 static void
 unit_at(int64 rep_id, TimestampTz at, Datum *unit_id, bool *unit_null)
 {
-	Relation	rel = open_relation("membership");
-	Relation	key = open_relation("membership_rep_idx");
+	Relation	rel = salesperf_open_relation("membership");
+	Relation	key = salesperf_open_relation("membership_rep_idx");
 	DirectKey	k = {BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(rep_id)};
 	AttrNumber	during = column(rel, "during");
 	AttrNumber	unit = column(rel, "unit_id");

@@ -56,9 +56,11 @@
 #include "utils/fmgroids.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "config_version.h"
 #include "direct_rows.h"
+#include "kpi_contribution.h"
 #include "write_notifications.h"
 
 static const char *const settings_sql =
@@ -67,11 +69,12 @@ static const char *const settings_sql =
 /* KPIs: what feeds them, direction, and whether a rep target exists. */
 static const char *const kpis_sql =
 "SELECT k.name, k.num_kind, k.den_kind, k.den_measure IS NOT NULL, k.higher_is_better,"
-"       EXISTS (SELECT 1 FROM salesperf.target t WHERE t.kpi = k.name AND t.scope = 'rep')"
+"       EXISTS (SELECT 1 FROM salesperf.target t WHERE t.kpi = k.name AND t.scope = 'rep'),"
+"       k.num_measure, k.den_measure"
 "  FROM salesperf.kpi k ORDER BY k.name";
 
 static const char *const rules_sql =
-"SELECT r.rule_id, r.metric, r.period FROM salesperf.badge_rule r ORDER BY r.rule_id";
+"SELECT r.rule_id, r.metric, r.period, r.badge, r.threshold FROM salesperf.badge_rule r ORDER BY r.rule_id";
 
 /* Rep boards of higher-is-better KPIs (the boards note_podium() watches). */
 static const char *const boards_sql =
@@ -107,9 +110,6 @@ static const char *const boards_sql =
 "                      AND a.contest_id IS NULL)" \
 "   AND y.value >= r.threshold"
 
-/* Anything earned?  (No aggregate around it: the common answer is no.) */
-static const char *const badges_probe_sql = EARNED_BADGES;
-
 /* Grant what was earned, through the one place awards are made. */
 static const char *const badges_sql =
 "SELECT salesperf.grant_badges(pg_catalog.array_agg(e.rule_id), pg_catalog.array_agg($1::bigint),"
@@ -138,6 +138,7 @@ typedef struct KpiEntry
 	char	   *den_kind;		/* NULL: every kind (if has_den) */
 	bool		has_den;
 	bool		rep_target;		/* a rep target exists on it */
+	KpiParts	parts;			/* for kpi_contribution */
 	bool		moved;			/* scratch: fed by the current row's kind */
 } KpiEntry;
 
@@ -147,6 +148,8 @@ typedef struct Watched
 	int64		id;
 	int			kpi;
 	Datum		period;			/* text */
+	Datum		badge;			/* text: a badge rule's badge */
+	Datum		threshold;		/* numeric: a badge rule's threshold */
 } Watched;
 
 typedef struct ConfigCopy
@@ -180,7 +183,6 @@ typedef struct Prepared
 
 static Prepared statements[] = {
 	{&settings_sql}, {&kpis_sql}, {&rules_sql}, {&boards_sql},
-	{&badges_probe_sql, 5, {INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, DATEARRAYOID, DATEARRAYOID}},
 	{&badges_sql, 5, {INT8OID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, DATEARRAYOID, DATEARRAYOID}},
 	{&podium_sql, 3, {INT8OID, DATEOID, TEXTARRAYOID}},
 	{&targets_sql, 2, {INT8OID, DATEOID}}
@@ -255,6 +257,16 @@ kpi_index(const char *name)
 }
 
 /* Read (rule or board id, KPI, period) rows of the last statement into `out`. */
+/* A text column as a text pointer (NULL: NULL), copied into the current context. */
+static text *
+text_datum_or_null(HeapTuple row, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(row, desc, col, &isnull);
+
+	return isnull ? NULL : DatumGetTextPCopy(d);
+}
+
 static int
 read_watched(Watched **out)
 {
@@ -268,6 +280,7 @@ read_watched(Watched **out)
 		w[i].id = DatumGetInt64(copied_column(row, desc, 1));
 		w[i].kpi = kpi_index(text_column(row, desc, 2));
 		w[i].period = copied_column(row, desc, 3);
+		w[i].badge = w[i].threshold = (Datum) 0;
 	}
 	*out = w;
 	return (int) SPI_processed;
@@ -315,12 +328,21 @@ load_config(int64 version)
 		config.kpis[i].den_kind = text_column(row, desc, 3);
 		config.kpis[i].has_den = DatumGetBool(SPI_getbinval(row, desc, 4, &isnull));
 		config.kpis[i].rep_target = DatumGetBool(SPI_getbinval(row, desc, 6, &isnull));
+		config.kpis[i].parts.num_kind = config.kpis[i].num_kind ? cstring_to_text(config.kpis[i].num_kind) : NULL;
+		config.kpis[i].parts.den_kind = config.kpis[i].den_kind ? cstring_to_text(config.kpis[i].den_kind) : NULL;
+		config.kpis[i].parts.num_measure = salesperf_kpi_measure(text_datum_or_null(row, desc, 7));
+		config.kpis[i].parts.den_measure = salesperf_kpi_measure(text_datum_or_null(row, desc, 8));
 	}
 	MemoryContextSwitchTo(old);
 
 	run(&rules_sql, NULL);
 	old = MemoryContextSwitchTo(config_context);
 	config.nrules = read_watched(&config.rules);
+	for (int i = 0; i < config.nrules; i++)
+	{
+		config.rules[i].badge = copied_column(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 4);
+		config.rules[i].threshold = copied_column(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 5);
+	}
 	MemoryContextSwitchTo(old);
 
 	run(&boards_sql, NULL);
@@ -389,6 +411,161 @@ array_of(Datum *elements, int n, Oid type)
 	return PointerGetDatum(construct_array(elements, n, type, typlen, typbyval, typalign));
 }
 
+/* The id of the badge named `name` (0: none). */
+static int64
+badge_id_of(Datum name)
+{
+	Relation	rel = salesperf_open_relation("badge");
+	Relation	key = salesperf_open_relation("badge_name_key");
+	DirectKey	k = {BTEqualStrategyNumber, F_TEXTEQ, name};
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan = salesperf_direct_scan(rel, key, 1, &k);
+	int64		id = 0;
+
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		v = slot_getattr(slot, attnameAttNum(rel, "badge_id", false), &isnull);
+
+		if (!isnull)
+			id = DatumGetInt64(v);
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	relation_close(key, NoLock);
+	relation_close(rel, NoLock);
+	return id;
+}
+
+/* Whether the rep holds the badge for the period (not from a contest). */
+static bool
+badge_held(int64 badge_id, Datum rep, Datum ps)
+{
+	Relation	rel = salesperf_open_relation("badge_award");
+	Relation	key = salesperf_open_relation("badge_award_period_key");	/* WHERE contest_id IS NULL */
+	DirectKey	k[3] = {
+		{BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(badge_id)},
+		{BTEqualStrategyNumber, F_INT8EQ, rep},
+		{BTEqualStrategyNumber, F_TIMESTAMPTZ_EQ, ps}
+	};
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan = salesperf_direct_scan(rel, key, 3, k);
+	bool		held = index_getnext_slot(scan, ForwardScanDirection, slot);
+
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	relation_close(key, NoLock);
+	relation_close(rel, NoLock);
+	return held;
+}
+
+/*
+ * The rep's value of a KPI over the local days [d0, d1), from its counters
+ * through kpi_contribution(); false when no counter row contributes (the
+ * value award_badges() and EARNED_BADGES give; a ratio over zero has none).
+ */
+static bool
+rep_kpi_value(const KpiEntry *k, Datum rep, Datum d0, Datum d1, Datum *value)
+{
+	Relation	rel = salesperf_open_relation("kpi_counter");
+	Relation	key = salesperf_open_relation("kpi_counter_key");
+	DirectKey	keys[3] = {
+		{BTEqualStrategyNumber, F_INT8EQ, rep},
+		{BTGreaterEqualStrategyNumber, F_DATE_GE, d0},
+		{BTLessStrategyNumber, F_DATE_LT, d1}
+	};
+	static const char *const names[] = {"kind", "activities", "amount", "points", "last_at",
+	"last_amount_at", "last_point_at"};
+	AttrNumber	att[lengthof(names)];
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	IndexScanDesc scan;
+	Datum		num = NumericGetDatum(int64_to_numeric(0));
+	Datum		den = (Datum) 0;
+	bool		any = false;
+
+	for (int i = 0; i < (int) lengthof(names); i++)
+		att[i] = attnameAttNum(rel, names[i], false);
+	/* Two keys on the day column: btree keeps both bounds. */
+	{
+		ScanKeyData sk[3];
+
+		ScanKeyEntryInitialize(&sk[0], 0, 1, keys[0].op, InvalidOid, InvalidOid, keys[0].proc, keys[0].value);
+		ScanKeyEntryInitialize(&sk[1], 0, 2, keys[1].op, InvalidOid, InvalidOid, keys[1].proc, keys[1].value);
+		ScanKeyEntryInitialize(&sk[2], 0, 2, keys[2].op, InvalidOid, InvalidOid, keys[2].proc, keys[2].value);
+		scan = index_beginscan(rel, key, GetActiveSnapshot(), 3, 0);
+		index_rescan(scan, sk, 3, NULL, 0);
+	}
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		KpiCounterRow row;
+		KpiContribution c;
+
+		slot_getallattrs(slot);
+		row.kind = DatumGetTextPP(slot->tts_values[att[0] - 1]);
+		row.activities_null = slot->tts_isnull[att[1] - 1];
+		row.activities = row.activities_null ? 0 : DatumGetInt64(slot->tts_values[att[1] - 1]);
+		row.amount_null = slot->tts_isnull[att[2] - 1];
+		row.amount = slot->tts_values[att[2] - 1];
+		row.points_null = slot->tts_isnull[att[3] - 1];
+		row.points = slot->tts_values[att[3] - 1];
+		for (int i = 0; i < 3; i++)
+		{
+			row.last_null[i] = slot->tts_isnull[att[4 + i] - 1];
+			row.last[i] = row.last_null[i] ? 0 : DatumGetTimestampTz(slot->tts_values[att[4 + i] - 1]);
+		}
+		if (!salesperf_kpi_contribution_of(&k->parts, &row, &c))
+			continue;
+		any = true;
+		num = DirectFunctionCall2(numeric_add, num, c.num);
+		if (!c.den_null)
+			den = den == (Datum) 0 ? c.den : DirectFunctionCall2(numeric_add, den, c.den);
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	relation_close(key, NoLock);
+	relation_close(rel, NoLock);
+	if (!any)
+		return false;
+	if (k->parts.den_measure == KPI_MEASURE_NONE)
+	{
+		*value = num;
+		return true;
+	}
+	/* sum(num) / NULLIF(sum(den), 0): no value without a denominator. */
+	if (den == (Datum) 0 ||
+		DatumGetBool(DirectFunctionCall2(numeric_eq, den, NumericGetDatum(int64_to_numeric(0)))))
+		return false;
+	*value = DirectFunctionCall2(numeric_div, num, den);
+	return true;
+}
+
+/*
+ * Whether any of the n rules (config.rules[which[i]], period starting
+ * starts[i], local days [d0[i], d1[i])) is earned by the rep and not held
+ * yet: what badges_probe_sql asks, read by index probes.
+ */
+static bool
+any_badge_earned(Datum rep, const int *which, const Datum *starts, const Datum *d0, const Datum *d1, int n)
+{
+	bool		earned = false;
+
+	salesperf_direct_read_begin();
+	for (int i = 0; i < n && !earned; i++)
+	{
+		Watched    *w = &config.rules[which[i]];
+		int64		badge_id = badge_id_of(w->badge);
+		Datum		value;
+
+		if (badge_id != 0 && badge_held(badge_id, rep, starts[i]))
+			continue;
+		if (!rep_kpi_value(&config.kpis[w->kpi], rep, d0[i], d1[i], &value))
+			continue;
+		earned = DatumGetBool(DirectFunctionCall2(numeric_ge, value, w->threshold));
+	}
+	salesperf_direct_read_end();
+	return earned;
+}
+
 /* Badge rules on moved KPIs: probe, and grant what is earned. */
 static void
 badges(Datum rep, Datum day_start)
@@ -397,6 +574,7 @@ badges(Datum rep, Datum day_start)
 	Datum	   *starts = palloc(sizeof(Datum) * Max(config.nrules, 1));
 	Datum	   *d0 = palloc(sizeof(Datum) * Max(config.nrules, 1));
 	Datum	   *d1 = palloc(sizeof(Datum) * Max(config.nrules, 1));
+	int		   *which = palloc(sizeof(int) * Max(config.nrules, 1));
 	Datum		values[5];
 	int			n = 0;
 
@@ -410,29 +588,17 @@ badges(Datum rep, Datum day_start)
 		starts[n] = calendar_start(day_start, w->period);
 		d0[n] = DirectFunctionCall2(salesperf_local_day, starts[n], config.time_zone);
 		d1[n] = local_day_after(starts[n], w->period);
+		which[n] = i;
 		n++;
 	}
-	if (n == 0)
+	if (n == 0 || !any_badge_earned(rep, which, starts, d0, d1, n))
 		return;
 	values[0] = rep;
 	values[1] = array_of(ids, n, INT8OID);
 	values[2] = array_of(starts, n, TIMESTAMPTZOID);
 	values[3] = array_of(d0, n, DATEOID);
 	values[4] = array_of(d1, n, DATEOID);
-	run(&badges_probe_sql, values);
-	if (SPI_processed > 0)
-		run(&badges_sql, values);
-}
-
-/* salesperf.<name>, opened for reading. */
-static Relation
-open_relation(const char *name)
-{
-	Oid			relid = get_relname_relid(name, get_namespace_oid("salesperf", false));
-
-	if (!OidIsValid(relid))
-		elog(ERROR, "salesperf: relation salesperf.%s does not exist", name);
-	return relation_open(relid, AccessShareLock);
+	run(&badges_sql, values);
 }
 
 /* The relations the podium probe reads. */
@@ -530,13 +696,13 @@ podium_disagrees(PodiumProbe *p, Datum rep, bool active, int32 board, Datum ps)
 static void
 podium_probe_open(PodiumProbe *p)
 {
-	p->standing = open_relation("standing");
-	p->standing_key = open_relation("standing_pkey");
-	p->standing_rank = open_relation("standing_rank_idx");
-	p->rep = open_relation("rep");
-	p->rep_key = open_relation("rep_pkey");
-	p->podium = open_relation("board_podium");
-	p->podium_key = open_relation("board_podium_pkey");
+	p->standing = salesperf_open_relation("standing");
+	p->standing_key = salesperf_open_relation("standing_pkey");
+	p->standing_rank = salesperf_open_relation("standing_rank_idx");
+	p->rep = salesperf_open_relation("rep");
+	p->rep_key = salesperf_open_relation("rep_pkey");
+	p->podium = salesperf_open_relation("board_podium");
+	p->podium_key = salesperf_open_relation("board_podium_pkey");
 	p->standing_row = table_slot_create(p->standing, NULL);
 	p->rep_row = table_slot_create(p->rep, NULL);
 	p->podium_row = table_slot_create(p->podium, NULL);
