@@ -571,7 +571,7 @@ one_row_inserted(TriggerData *trigdata)
 	amount = DatumGetNumeric(values[3]);
 	occurred_at = DatumGetTimestampTz(values[4]);
 
-	salesperf_lock_rep_ids(&rep_id, 1);
+	salesperf_lock_one_rep(rep_id);
 
 	/* A bad row: let the set-based check name the error, as for many rows. */
 	if (TIMESTAMP_NOT_FINITE(occurred_at) || numeric_is_nan(amount) || numeric_is_inf(amount) ||

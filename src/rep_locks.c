@@ -22,15 +22,24 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/relation.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "storage/itemptr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "parser/parse_relation.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "direct_rows.h"
 #include "kept_plan.h"
 #include "rep_locks.h"
 
@@ -200,6 +209,65 @@ salesperf_lock_rep_ids(const int64 *wanted, int distinct)
 	if (IsolationIsSerializable())
 		check_memberships_unchanged(arg);
 	SPI_finish();
+}
+
+void
+salesperf_lock_one_rep(int64 rep_id)
+{
+	Relation	rel;
+	Relation	key;
+	TupleTableSlot *slot;
+	IndexScanDesc scan;
+	DirectKey	k = {BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(rep_id)};
+	ItemPointerData tid;
+	bool		found;
+	bool		locked = false;
+
+	/* SERIALIZABLE also re-reads the memberships; REPEATABLE READ is refused there. */
+	if (XactIsoLevel != XACT_READ_COMMITTED)
+	{
+		salesperf_lock_rep_ids(&rep_id, 1);
+		return;
+	}
+
+	salesperf_direct_read_begin();
+	/* What SELECT ... FOR NO KEY UPDATE takes on the table. */
+	rel = relation_open(get_relname_relid("rep", get_namespace_oid("salesperf", false)), RowShareLock);
+	key = salesperf_open_relation("rep_pkey");
+	slot = table_slot_create(rel, NULL);
+	scan = salesperf_direct_scan(rel, key, 1, &k);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+		tid = slot->tts_tid;
+	index_endscan(scan);
+	if (found)
+	{
+		TM_FailureData failure;
+		TM_Result	result;
+
+		/* As the executor locks a row under READ COMMITTED: its newest version. */
+		result = table_tuple_lock(rel, &tid, GetActiveSnapshot(), slot, GetCurrentCommandId(true),
+								  LockTupleNoKeyExclusive, LockWaitBlock,
+								  TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &failure);
+		if (result == TM_Ok)
+		{
+			bool		isnull;
+			Datum		v = slot_getattr(slot, attnameAttNum(rel, "rep_id", false), &isnull);
+
+			locked = !isnull && DatumGetInt64(v) == rep_id;
+		}
+		else if (result != TM_Deleted)
+			elog(ERROR, "salesperf: could not lock rep " INT64_FORMAT " (%d)", rep_id, (int) result);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	relation_close(key, NoLock);
+	relation_close(rel, NoLock);
+	salesperf_direct_read_end();
+	if (!locked)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("unknown rep " INT64_FORMAT, rep_id),
+				 errhint("Add the rep to salesperf.rep first.")));
 }
 
 Datum
