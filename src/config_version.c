@@ -24,34 +24,20 @@
 int64
 salesperf_config_version(void)
 {
-	Oid			schema = get_namespace_oid("salesperf", false);
-	Oid			table = get_relname_relid("notify_config_version", schema);
-	Oid			key = get_relname_relid("notify_config_version_pkey", schema);
-	Relation	rel;
-	Relation	index;
-	TupleTableSlot *slot;
-	IndexScanDesc scan;
+	DirectProbe p;
 	int64		version = 0;
 
-	if (!OidIsValid(table) || !OidIsValid(key))
-		elog(ERROR, "salesperf: salesperf.notify_config_version or its key is missing");
 	salesperf_direct_read_begin();
-	rel = relation_open(table, AccessShareLock);
-	index = relation_open(key, AccessShareLock);
-	slot = table_slot_create(rel, NULL);
-	scan = salesperf_direct_scan(rel, index, 0, NULL);
-	if (index_getnext_slot(scan, BackwardScanDirection, slot))
+	salesperf_probe_begin(&p, "notify_config_version", "notify_config_version_pkey", 0, NULL);
+	if (salesperf_probe_next(&p, BackwardScanDirection))
 	{
 		bool		isnull;
-		Datum		v = slot_getattr(slot, 1, &isnull);
+		Datum		v = slot_getattr(p.row, 1, &isnull);
 
 		if (!isnull)
 			version = DatumGetInt64(v);
 	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	relation_close(index, NoLock);
-	relation_close(rel, NoLock);
+	salesperf_probe_end(&p);
 	salesperf_direct_read_end();
 	return version;
 }

@@ -292,10 +292,13 @@ salesperf_direct_scan(Relation heap, Relation index, int nkeys, const DirectKey 
 	ScanKeyData scankeys[INDEX_MAX_KEYS];
 	IndexScanDesc scan;
 
-	Assert(nkeys <= IndexRelationGetNumberOfKeyAttributes(index));
 	for (int i = 0; i < nkeys; i++)
-		ScanKeyEntryInitialize(&scankeys[i], 0, i + 1, keys[i].op, InvalidOid,
-							   index->rd_indcollation[i], keys[i].proc, keys[i].value);
+	{
+		AttrNumber	column = keys[i].column != 0 ? keys[i].column : i + 1;
+
+		ScanKeyEntryInitialize(&scankeys[i], 0, column, keys[i].op, InvalidOid,
+							   index->rd_indcollation[column - 1], keys[i].proc, keys[i].value);
+	}
 	scan = index_beginscan(heap, index, GetActiveSnapshot(), nkeys, 0);
 	index_rescan(scan, scankeys, nkeys, NULL, 0);
 	return scan;
@@ -305,4 +308,29 @@ Relation
 salesperf_open_relation(const char *name)
 {
 	return relation_open(salesperf_relation(name), AccessShareLock);
+}
+
+void
+salesperf_probe_begin(DirectProbe *p, const char *table, const char *index, int nkeys,
+					  const DirectKey *keys)
+{
+	p->rel = salesperf_open_relation(table);
+	p->index = salesperf_open_relation(index);
+	p->row = table_slot_create(p->rel, NULL);
+	p->scan = salesperf_direct_scan(p->rel, p->index, nkeys, keys);
+}
+
+bool
+salesperf_probe_next(DirectProbe *p, ScanDirection direction)
+{
+	return index_getnext_slot(p->scan, direction, p->row);
+}
+
+void
+salesperf_probe_end(DirectProbe *p)
+{
+	index_endscan(p->scan);
+	ExecDropSingleTupleTableSlot(p->row);
+	relation_close(p->index, NoLock);
+	relation_close(p->rel, NoLock);
 }

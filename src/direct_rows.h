@@ -90,6 +90,7 @@ typedef struct DirectKey
 	StrategyNumber op;
 	RegProcedure proc;
 	Datum		value;
+	AttrNumber	column;			/* the index column; 0: the key's position + 1 */
 } DirectKey;
 
 /*
@@ -98,5 +99,22 @@ typedef struct DirectKey
  * with salesperf_direct_next.
  */
 extern IndexScanDesc salesperf_direct_scan(Relation heap, Relation index, int nkeys, const DirectKey *keys);
+
+/*
+ * A scan of salesperf.<table> through its index <index>, both opened for
+ * it and closed at the end; each row found is in `row`.
+ */
+typedef struct DirectProbe
+{
+	Relation	rel;
+	Relation	index;
+	TupleTableSlot *row;
+	IndexScanDesc scan;
+} DirectProbe;
+
+extern void salesperf_probe_begin(DirectProbe *p, const char *table, const char *index, int nkeys,
+								  const DirectKey *keys);
+extern bool salesperf_probe_next(DirectProbe *p, ScanDirection direction);
+extern void salesperf_probe_end(DirectProbe *p);
 
 #endif

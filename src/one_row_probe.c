@@ -20,6 +20,7 @@
 #include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "executor/tuptable.h"
+#include "parser/parse_relation.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -36,37 +37,17 @@
 
 extern Datum salesperf_local_day(PG_FUNCTION_ARGS);
 
-static AttrNumber
-column(Relation rel, const char *name)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-
-	for (int a = 0; a < desc->natts; a++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, a);
-
-		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
-			return att->attnum;
-	}
-	elog(ERROR, "salesperf: %s has no column \"%s\"", RelationGetRelationName(rel), name);
-	return InvalidAttrNumber;	/* keep compiler quiet */
-}
-
 /* Whether salesperf.activity_kind has `kind`. */
 static bool
 kind_known(Datum kind)
 {
-	Relation	rel = salesperf_open_relation("activity_kind");
-	Relation	key = salesperf_open_relation("activity_kind_pkey");
 	DirectKey	k = {BTEqualStrategyNumber, F_TEXTEQ, kind};
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	IndexScanDesc scan = salesperf_direct_scan(rel, key, 1, &k);
-	bool		found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	DirectProbe p;
+	bool		found;
 
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	relation_close(key, NoLock);
-	relation_close(rel, NoLock);
+	salesperf_probe_begin(&p, "activity_kind", "activity_kind_pkey", 1, &k);
+	found = salesperf_probe_next(&p, ForwardScanDirection);
+	salesperf_probe_end(&p);
 	return found;
 }
 
@@ -74,29 +55,25 @@ kind_known(Datum kind)
 static bool
 counter_has_later(int64 rep_id, Datum day, Datum kind, TimestampTz at)
 {
-	Relation	rel = salesperf_open_relation("kpi_counter");
-	Relation	key = salesperf_open_relation("kpi_counter_key");
 	DirectKey	k[3] = {
 		{BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(rep_id)},
 		{BTEqualStrategyNumber, F_DATE_EQ, day},
 		{BTEqualStrategyNumber, F_TEXTEQ, kind}
 	};
-	AttrNumber	last_at = column(rel, "last_at");
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	IndexScanDesc scan = salesperf_direct_scan(rel, key, 3, k);
+	DirectProbe p;
+	AttrNumber	last_at;
 	bool		late = false;
 
-	while (!late && index_getnext_slot(scan, ForwardScanDirection, slot))
+	salesperf_probe_begin(&p, "kpi_counter", "kpi_counter_key", 3, k);
+	last_at = attnameAttNum(p.rel, "last_at", false);
+	while (!late && salesperf_probe_next(&p, ForwardScanDirection))
 	{
 		bool		isnull;
-		Datum		v = slot_getattr(slot, last_at, &isnull);
+		Datum		v = slot_getattr(p.row, last_at, &isnull);
 
 		late = !isnull && DatumGetTimestampTz(v) >= at;
 	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	relation_close(key, NoLock);
-	relation_close(rel, NoLock);
+	salesperf_probe_end(&p);
 	return late;
 }
 
@@ -104,33 +81,30 @@ counter_has_later(int64 rep_id, Datum day, Datum kind, TimestampTz at)
 static void
 unit_at(int64 rep_id, TimestampTz at, Datum *unit_id, bool *unit_null)
 {
-	Relation	rel = salesperf_open_relation("membership");
-	Relation	key = salesperf_open_relation("membership_rep_idx");
 	DirectKey	k = {BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(rep_id)};
-	AttrNumber	during = column(rel, "during");
-	AttrNumber	unit = column(rel, "unit_id");
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	IndexScanDesc scan = salesperf_direct_scan(rel, key, 1, &k);
+	DirectProbe p;
+	AttrNumber	during;
+	AttrNumber	unit;
 	TypeCacheEntry *range_type = NULL;
 
+	salesperf_probe_begin(&p, "membership", "membership_rep_idx", 1, &k);
+	during = attnameAttNum(p.rel, "during", false);
+	unit = attnameAttNum(p.rel, "unit_id", false);
 	*unit_null = true;
 	*unit_id = (Datum) 0;
-	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	while (salesperf_probe_next(&p, ForwardScanDirection))
 	{
 		bool		isnull;
-		RangeType  *range = DatumGetRangeTypeP(slot_getattr(slot, during, &isnull));
+		RangeType  *range = DatumGetRangeTypeP(slot_getattr(p.row, during, &isnull));
 
 		if (range_type == NULL)
 			range_type = lookup_type_cache(RangeTypeGetOid(range), TYPECACHE_RANGE_INFO);
 		if (!range_contains_elem_internal(range_type, range, TimestampTzGetDatum(at)))
 			continue;
-		*unit_id = slot_getattr(slot, unit, unit_null);
+		*unit_id = slot_getattr(p.row, unit, unit_null);
 		break;
 	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	relation_close(key, NoLock);
-	relation_close(rel, NoLock);
+	salesperf_probe_end(&p);
 }
 
 void

@@ -415,25 +415,20 @@ array_of(Datum *elements, int n, Oid type)
 static int64
 badge_id_of(Datum name)
 {
-	Relation	rel = salesperf_open_relation("badge");
-	Relation	key = salesperf_open_relation("badge_name_key");
 	DirectKey	k = {BTEqualStrategyNumber, F_TEXTEQ, name};
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	IndexScanDesc scan = salesperf_direct_scan(rel, key, 1, &k);
+	DirectProbe p;
 	int64		id = 0;
 
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	salesperf_probe_begin(&p, "badge", "badge_name_key", 1, &k);
+	if (salesperf_probe_next(&p, ForwardScanDirection))
 	{
 		bool		isnull;
-		Datum		v = slot_getattr(slot, attnameAttNum(rel, "badge_id", false), &isnull);
+		Datum		v = slot_getattr(p.row, attnameAttNum(p.rel, "badge_id", false), &isnull);
 
 		if (!isnull)
 			id = DatumGetInt64(v);
 	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	relation_close(key, NoLock);
-	relation_close(rel, NoLock);
+	salesperf_probe_end(&p);
 	return id;
 }
 
@@ -441,21 +436,18 @@ badge_id_of(Datum name)
 static bool
 badge_held(int64 badge_id, Datum rep, Datum ps)
 {
-	Relation	rel = salesperf_open_relation("badge_award");
-	Relation	key = salesperf_open_relation("badge_award_period_key");	/* WHERE contest_id IS NULL */
 	DirectKey	k[3] = {
 		{BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(badge_id)},
 		{BTEqualStrategyNumber, F_INT8EQ, rep},
 		{BTEqualStrategyNumber, F_TIMESTAMPTZ_EQ, ps}
 	};
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	IndexScanDesc scan = salesperf_direct_scan(rel, key, 3, k);
-	bool		held = index_getnext_slot(scan, ForwardScanDirection, slot);
+	DirectProbe p;
+	bool		held;
 
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	relation_close(key, NoLock);
-	relation_close(rel, NoLock);
+	/* badge_award_period_key holds the rows WHERE contest_id IS NULL. */
+	salesperf_probe_begin(&p, "badge_award", "badge_award_period_key", 3, k);
+	held = salesperf_probe_next(&p, ForwardScanDirection);
+	salesperf_probe_end(&p);
 	return held;
 }
 
@@ -467,35 +459,26 @@ badge_held(int64 badge_id, Datum rep, Datum ps)
 static bool
 rep_kpi_value(const KpiEntry *k, Datum rep, Datum d0, Datum d1, Datum *value)
 {
-	Relation	rel = salesperf_open_relation("kpi_counter");
-	Relation	key = salesperf_open_relation("kpi_counter_key");
+	/* Two keys on the day column: btree keeps both bounds. */
 	DirectKey	keys[3] = {
 		{BTEqualStrategyNumber, F_INT8EQ, rep},
-		{BTGreaterEqualStrategyNumber, F_DATE_GE, d0},
-		{BTLessStrategyNumber, F_DATE_LT, d1}
+		{BTGreaterEqualStrategyNumber, F_DATE_GE, d0, 2},
+		{BTLessStrategyNumber, F_DATE_LT, d1, 2}
 	};
 	static const char *const names[] = {"kind", "activities", "amount", "points", "last_at",
 	"last_amount_at", "last_point_at"};
 	AttrNumber	att[lengthof(names)];
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	IndexScanDesc scan;
+	DirectProbe p;
+	TupleTableSlot *slot;
 	Datum		num = NumericGetDatum(int64_to_numeric(0));
 	Datum		den = (Datum) 0;
 	bool		any = false;
 
+	salesperf_probe_begin(&p, "kpi_counter", "kpi_counter_key", 3, keys);
+	slot = p.row;
 	for (int i = 0; i < (int) lengthof(names); i++)
-		att[i] = attnameAttNum(rel, names[i], false);
-	/* Two keys on the day column: btree keeps both bounds. */
-	{
-		ScanKeyData sk[3];
-
-		ScanKeyEntryInitialize(&sk[0], 0, 1, keys[0].op, InvalidOid, InvalidOid, keys[0].proc, keys[0].value);
-		ScanKeyEntryInitialize(&sk[1], 0, 2, keys[1].op, InvalidOid, InvalidOid, keys[1].proc, keys[1].value);
-		ScanKeyEntryInitialize(&sk[2], 0, 2, keys[2].op, InvalidOid, InvalidOid, keys[2].proc, keys[2].value);
-		scan = index_beginscan(rel, key, GetActiveSnapshot(), 3, 0);
-		index_rescan(scan, sk, 3, NULL, 0);
-	}
-	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+		att[i] = attnameAttNum(p.rel, names[i], false);
+	while (salesperf_probe_next(&p, ForwardScanDirection))
 	{
 		KpiCounterRow row;
 		KpiContribution c;
@@ -520,10 +503,7 @@ rep_kpi_value(const KpiEntry *k, Datum rep, Datum d0, Datum d1, Datum *value)
 		if (!c.den_null)
 			den = den == (Datum) 0 ? c.den : DirectFunctionCall2(numeric_add, den, c.den);
 	}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	relation_close(key, NoLock);
-	relation_close(rel, NoLock);
+	salesperf_probe_end(&p);
 	if (!any)
 		return false;
 	if (k->parts.den_measure == KPI_MEASURE_NONE)
