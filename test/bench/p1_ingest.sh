@@ -3,7 +3,9 @@
 # activities into salesperf.activity, with every derived table maintained
 # (capped awards, KPI counters, four leaderboards), against the same
 # INSERT ... SELECT into bench.plain_activity: the same columns, defaults
-# and indexes, no triggers.  Both read the same pre-generated staging table.
+# and indexes, no triggers.  Both read the same pre-generated staging table
+# and already hold the same month of history (a tenth as many rows);
+# BENCH_BACK_DATED of the new rows are dated into that month.
 # With pg_ivm (BENCH_IVM=1, see run.sh) also the peer's uncapped work:
 #   - salesperf without the capped rule, with one points board (its
 #     counters, awards and that board maintained) in a second database;
@@ -19,13 +21,20 @@ teams=$(( (reps + 19) / 20 ))
 
 say "P1: $(human "$rows") activities, $(human "$reps") reps in $teams teams, 4 leaderboards"
 setup_company "$db" "$reps" "$teams"
-q "$db" >/dev/null <<SQL
-CREATE TABLE bench.staging AS
-SELECT * FROM bench.activities(1, $rows, $reps, '2026-01-01', '2026-04-01');
-VACUUM ANALYZE bench.staging;
-SQL
-
+history=$(( rows / 10 ))
 cols="rep_id, kind, amount, occurred_at, source, source_key"
+q "$db" >/dev/null <<SQL
+CREATE TABLE bench.history AS
+SELECT * FROM bench.activities($rows + 1, $rows + $history, $reps, '2025-12-01', '2026-01-01');
+CREATE TABLE bench.staging AS
+SELECT * FROM bench.activities(1, $rows, $reps, '2026-01-01', '2026-04-01', $BENCH_BACK_DATED);
+INSERT INTO salesperf.activity ($cols) SELECT $cols FROM bench.history;
+INSERT INTO bench.plain_activity ($cols) SELECT $cols FROM bench.history;
+VACUUM ANALYZE;
+SQL
+late=$(val "$db" "SELECT count(*) FROM bench.staging WHERE occurred_at < '2026-01-01'")
+note "P1: the ledger holds $(human "$history") activities of history; $(human "$late") of the $(human "$rows") new rows are dated into it"
+
 val "$db" "SELECT count(*) FROM bench.staging" >/dev/null   # warm the cache
 val "$db" "CHECKPOINT" >/dev/null
 plain=$(time_ms "$db" "INSERT INTO bench.plain_activity ($cols) SELECT $cols FROM bench.staging")
@@ -48,8 +57,11 @@ if [ "${BENCH_IVM:-0}" = 1 ]; then
   q "$db" -c "DELETE FROM salesperf.leaderboard WHERE name <> 'points_month'" \
           -c "DELETE FROM salesperf.badge_rule" \
           -c "DELETE FROM salesperf.point_rule WHERE daily_cap IS NOT NULL" \
-          -c "TRUNCATE salesperf.activity" -c "SELECT salesperf.recompute()" >/dev/null
-  q "$db" -v with_views=1 -f "$BENCH_DIR/lib/ivm_peer.sql" >/dev/null
+          -c "TRUNCATE salesperf.activity" -c "SELECT salesperf.recompute()" \
+          -c "INSERT INTO salesperf.activity ($cols) SELECT $cols FROM bench.history" >/dev/null
+  q "$db" -v with_views=0 -f "$BENCH_DIR/lib/ivm_peer.sql" >/dev/null
+  q "$db" -c "INSERT INTO bench.ivm_activity ($cols) SELECT $cols FROM bench.history" >/dev/null
+  q "$db" -v with_views=only -f "$BENCH_DIR/lib/ivm_peer.sql" -c "VACUUM ANALYZE" >/dev/null
   val "$db" "CHECKPOINT" >/dev/null
   uncapped=$(time_ms "$db" "INSERT INTO salesperf.activity ($cols) SELECT $cols FROM bench.staging")
   val "$db" "CHECKPOINT" >/dev/null

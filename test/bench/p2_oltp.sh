@@ -11,7 +11,8 @@
 # which costs more the busier the day), so the ratio shows what sharing a
 # team costs and nothing else.  Every run starts from a copy of the same
 # database: 8 teams of 100 reps, four leaderboards (one of them a team
-# board), a capped point rule on calls, and a month of history.
+# board), a capped point rule on calls, and a month of history.  One write
+# in twenty (BENCH_BACK_DATED) is entered late, dated up to a week back.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
@@ -50,33 +51,38 @@ scripts=$(mktemp -d /tmp/salesperf-bench-p2.XXXXXX)
 trap 'rm -rf "$scripts"; restore_fsync' EXIT
 # A CRM's mix of kinds: calls (capped rule), e-mails, meetings, messages, leads, deals.
 kinds="(ARRAY['call','call','call','email','email','meeting','message','lead_created','lead_converted','deal_won'])[:k]"
-common='\set k random(1, 10)
-\set a random(30, 900)'
+late_per_10000=$(calc "$BENCH_BACK_DATED * 10000" 0)
+common="\\set k random(1, 10)
+\\set a random(30, 900)
+\\set late random(0, 9999)
+\\set ago random(1, 604800)"
+# now(), or for a late write a time up to a week back.
+at="now() - CASE WHEN :late < $late_per_10000 THEN :ago ELSE 0 END * interval '1 second'"
 cat >"$scripts/plain.sql" <<SQL
 $common
 \set r random(1, 100)
-INSERT INTO bench.plain_activity (rep_id, kind, amount, occurred_at) VALUES ((:client_id % 8) * 100 + :r, $kinds, :a, now());
+INSERT INTO bench.plain_activity (rep_id, kind, amount, occurred_at) VALUES ((:client_id % 8) * 100 + :r, $kinds, :a, $at);
 SQL
 cat >"$scripts/ivm.sql" <<SQL
 $common
 \set r random(1, 100)
-INSERT INTO bench.ivm_activity (rep_id, kind, amount, occurred_at) VALUES ((:client_id % 8) * 100 + :r, $kinds, :a, now());
+INSERT INTO bench.ivm_activity (rep_id, kind, amount, occurred_at) VALUES ((:client_id % 8) * 100 + :r, $kinds, :a, $at);
 SQL
 cat >"$scripts/spread.sql" <<SQL
 $common
 \set r random(1, 100)
-SELECT salesperf.record((:client_id % 8) * 100 + :r, $kinds, :a);
+SELECT salesperf.record((:client_id % 8) * 100 + :r, $kinds, :a, $at);
 SQL
 cat >"$scripts/eight_teams.sql" <<SQL
 $common
 \set r random(1, 12)
-SELECT salesperf.record((:client_id % 8) * 100 + :r, $kinds, :a);
+SELECT salesperf.record((:client_id % 8) * 100 + :r, $kinds, :a, $at);
 SQL
 # Team 1 is reps 1..100; client i uses reps 12i+1 .. 12i+12.
 cat >"$scripts/one_team.sql" <<SQL
 $common
 \set r random(1, 12)
-SELECT salesperf.record((:client_id % 8) * 12 + :r, $kinds, :a);
+SELECT salesperf.record((:client_id % 8) * 12 + :r, $kinds, :a, $at);
 SQL
 
 # Runs one script on a fresh copy of the base database; prints the TPS.

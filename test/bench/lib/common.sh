@@ -18,6 +18,8 @@
 #   BENCH_RUNS          timed calls of a fast read (median taken) (50)
 #   BENCH_ALT_RUNS      timed runs of a ledger-scanning alternative (3)
 #   BENCH_P6_TIMEOUT    seconds before recompute() is cancelled (3600)
+#   BENCH_BACK_DATED    share of the P1, P2 and P3 activities entered late,
+#                       dated into days the ledger already holds (0.05)
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -39,6 +41,7 @@ BENCH_BIG_BUDGET=${BENCH_BIG_BUDGET:-$_budget}
 BENCH_RUNS=${BENCH_RUNS:-$_runs}
 BENCH_ALT_RUNS=${BENCH_ALT_RUNS:-3}
 BENCH_P6_TIMEOUT=${BENCH_P6_TIMEOUT:-3600}
+BENCH_BACK_DATED=${BENCH_BACK_DATED:-0.05}
 
 BENCH_RESULTS=${BENCH_RESULTS:-/dev/null}
 BENCH_NOTES=${BENCH_NOTES:-/dev/null}

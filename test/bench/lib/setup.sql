@@ -47,9 +47,13 @@ INSERT INTO salesperf.badge_rule (badge, metric, threshold, period) VALUES ('Twe
 SELECT salesperf.create_contest('bench sprint', 'points', now() - interval '7 days', now() + interval '7 days');
 
 -- Activities number first_id..last_id: a CRM's mix of kinds, uniform over
--- reps 1..reps and over [t0, t1), each with a CRM idempotency key.
+-- reps 1..reps and over [t0, t1), each with a CRM idempotency key.  A
+-- fraction back_dated of them is entered late: dated uniformly over the 30
+-- days before t0, where the ledger usually holds earlier rows already (a
+-- capped rule then re-derives the row's day).
 CREATE FUNCTION bench.activities(first_id bigint, last_id bigint, reps integer,
-                                 t0 timestamptz, t1 timestamptz)
+                                 t0 timestamptz, t1 timestamptz,
+                                 back_dated float8 DEFAULT 0)
 RETURNS TABLE (rep_id bigint, kind text, amount numeric, occurred_at timestamptz,
                source text, source_key text)
 LANGUAGE sql VOLATILE
@@ -61,10 +65,11 @@ AS $$
                      WHEN 'deal_lost' THEN round((1000 + x.a * 49000)::numeric, 2)
                      WHEN 'bonus' THEN 10
                      ELSE 1 END,
-         t0 + x.t * (t1 - t0),
+         CASE WHEN x.b < back_dated THEN t0 - x.t * interval '30 days'
+              ELSE t0 + x.t * (t1 - t0) END,
          'crm',
          'a' || x.g
-    FROM (SELECT g, random() AS r, random() AS k, random() AS a, random() AS t
+    FROM (SELECT g, random() AS r, random() AS k, random() AS a, random() AS t, random() AS b
             FROM generate_series(first_id, last_id) g) x
    CROSS JOIN LATERAL (
          SELECT CASE WHEN x.k < 0.40 THEN 'call'
