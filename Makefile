@@ -40,6 +40,10 @@ all install installcheck clean:
 	$(MAKE) $@
 endif
 
+# Every object is rebuilt when any of the headers changes: coarse, but a
+# stale object after a header edit is never left behind.
+$(OBJS) $(OBJS:.o=.bc): $(wildcard src/*.h src/core/*.h)
+
 $(DATA_built): $(INSTALL_PARTS) $(EXTENSION).control
 	cat $(INSTALL_PARTS) > $@
 
