@@ -36,6 +36,7 @@
 #include "utils/tuplestore.h"
 #include "utils/varlena.h"
 
+#include "bulk_awards.h"
 #include "bulk_delta.h"
 #include "bulk_standings.h"
 #include "period_functions.h"
@@ -70,12 +71,6 @@ typedef struct LateKey
 	DateADT		day;
 	int32		kind;
 } LateKey;
-
-typedef struct AwardEntry
-{
-	int64		activity_id;
-	Numeric		points;
-} AwardEntry;
 
 /* One membership of a rep: [lower, upper), upper NULL when open. */
 typedef struct Stint
@@ -113,9 +108,9 @@ blob_table(const char *name, Size keysize, Size entrysize, long size, MemoryCont
 	return hash_create(name, Max(size, 16), &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-/* The late triples, as a set (NULL: none). */
-static HTAB *
-late_set(const NewRowsSummary *rows, const Datum *late, const char *late_nulls, MemoryContext cxt)
+HTAB *
+salesperf_late_triples(const NewRowsSummary *rows, const Datum *late, const char *late_nulls,
+					   MemoryContext cxt)
 {
 	Datum	   *reps,
 			   *days,
@@ -151,32 +146,22 @@ late_set(const NewRowsSummary *rows, const Datum *late, const char *late_nulls, 
 	return set;
 }
 
-/* What the capped rules awarded each new row (activity_id, points) rows. */
-static HTAB *
-award_table(SPITupleTable *awards, uint64 count, MemoryContext cxt)
+bool
+salesperf_is_late_triple(HTAB *late_triples, int64 rep_id, DateADT day, int kind)
 {
-	HTAB	   *table = blob_table("salesperf new awards", sizeof(int64), sizeof(AwardEntry),
-								   (long) Min(count, 1000000), cxt);
+	LateKey		key;
 
-	for (uint64 i = 0; i < count; i++)
-	{
-		bool		isnull;
-		int64		id = DatumGetInt64(SPI_getbinval(awards->vals[i], awards->tupdesc, 1, &isnull));
-		Datum		points = SPI_getbinval(awards->vals[i], awards->tupdesc, 2, &isnull);
-		bool		found;
-		AwardEntry *entry = hash_search(table, &id, HASH_ENTER, &found);
-		MemoryContext old = MemoryContextSwitchTo(cxt);
-
-		entry->points = found
-			? DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(entry->points), points))
-			: DatumGetNumericCopy(points);
-		MemoryContextSwitchTo(old);
-	}
-	return table;
+	if (late_triples == NULL)
+		return false;
+	memset(&key, 0, sizeof(key));
+	key.rep_id = rep_id;
+	key.day = day;
+	key.kind = kind;
+	return hash_search(late_triples, &key, HASH_FIND, NULL) != NULL;
 }
 
-static pg_tz *
-configured_zone(void)
+pg_tz *
+salesperf_settings_zone(void)
 {
 	bool		isnull;
 
@@ -361,17 +346,14 @@ delta_descriptor(void)
 
 void
 salesperf_register_bulk_delta(TriggerData *trigdata, const NewRowsSummary *rows,
-							  const RuleSet *rules, const Datum *late, const char *late_nulls,
-							  SPITupleTable *awards, uint64 award_count, BulkDelta *registered)
+							  const RuleSet *rules, HTAB *late_triples, pg_tz *zone,
+							  const BulkAwards *awards, BulkDelta *registered)
 {
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "salesperf bulk delta",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext rowcxt = AllocSetContextCreate(cxt, "salesperf bulk delta row",
 												 ALLOCSET_SMALL_SIZES);
 	MemoryContext old;
-	HTAB	   *awarded = award_table(awards, award_count, cxt);
-	HTAB	   *late_triples = late_set(rows, late, late_nulls, cxt);
-	pg_tz	   *zone = configured_zone();
 	RuleSet   **kind_rules = palloc(sizeof(RuleSet *) * Max(rows->kind_count, 1));
 	Stint	   *stints;
 	RepStints  *by_rep = load_stints(rows, &stints, cxt);
@@ -447,19 +429,10 @@ salesperf_register_bulk_delta(TriggerData *trigdata, const NewRowsSummary *rows,
 		kind_name = rows->kind_names[key.kind];
 		key.day = salesperf_local_date(at, zone);
 
-		if (late_triples != NULL)
+		if (salesperf_is_late_triple(late_triples, key.rep_id, key.day, key.kind))
 		{
-			LateKey		late_key;
-
-			memset(&late_key, 0, sizeof(late_key));
-			late_key.rep_id = key.rep_id;
-			late_key.day = key.day;
-			late_key.kind = key.kind;
-			if (hash_search(late_triples, &late_key, HASH_FIND, NULL) != NULL)
-			{
-				MemoryContextSwitchTo(old);
-				continue;
-			}
+			MemoryContextSwitchTo(old);
+			continue;
 		}
 		if (last_rep_position < 0 || rows->reps[last_rep_position] != key.rep_id)
 			last_rep_position = rep_position(rows, key.rep_id);
@@ -468,11 +441,11 @@ salesperf_register_bulk_delta(TriggerData *trigdata, const NewRowsSummary *rows,
 		points = salesperf_uncapped_points(kind_rules[key.kind], kind_name, amount, at);
 		if (salesperf_capped_rule_in_force(kind_rules[key.kind], kind_name, at))
 		{
-			AwardEntry *award = hash_search(awarded, &activity_id, HASH_FIND, NULL);
+			Numeric		award;
 
-			if (award != NULL)
+			if (salesperf_bulk_award_of(awards, activity_id, &award))
 				points = DatumGetNumeric(DirectFunctionCall2(numeric_add, NumericGetDatum(points),
-															 NumericGetDatum(award->points)));
+															 NumericGetDatum(award)));
 		}
 
 		group = hash_search(groups, &key, HASH_ENTER, &found);

@@ -14,9 +14,9 @@
  *        after its last activity so far (occurred_at later than the
  *        counters' last_at) earns from the day's running total: what the
  *        rule already awarded that day (capped_award) plus the new rows
- *        before it, in (occurred_at, activity_id) order.  Other
- *        (rep, day, kind) -- back-dated rows, ties -- are re-derived from
- *        the ledger (rederive);
+ *        before it, in (occurred_at, activity_id) order (computed in C:
+ *        bulk_awards.c).  Other (rep, day, kind) -- back-dated rows,
+ *        ties -- are re-derived from the ledger (rederive);
  *     2. adds the other rows to the KPI counters and to every board's
  *        standings: grouped in C (bulk_delta.c, bulk_standings.c), then
  *        one upsert per touched key, keys in order;
@@ -44,6 +44,7 @@
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 
+#include "bulk_awards.h"
 #include "bulk_delta.h"
 #include "bulk_standings.h"
 #include "new_rows_scan.h"
@@ -109,48 +110,13 @@ static const char *const late_sql =
 "                  AND k.last_at >= p.first_at)";
 
 /*
- * Whether a new row `x` (day `d`) falls in one of the late triples $1, $2,
- * $3.  An uncorrelated IN, so that the triples are hashed once per
- * statement: a correlated probe would scan them all for every new row.
+ * The capped awards of a bulk insert, computed in C (bulk_awards.c) and
+ * read from the ephemeral relation BULK_AWARDS_RELATION, in key order.
  */
-#define IS_LATE(x, d) \
-"((" x ".rep_id, " d ", " x ".kind) IN (" \
-"   SELECT l.rep_id, l.day, l.kind" \
-"     FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::date[])," \
-"                     pg_catalog.unnest($3::text[])) AS l(rep_id, day, kind)))"
-
-/*
- * Awards of the capped rows that come after their day's last activity: the
- * rule's cap less what it already awarded that rep that day (the sum of
- * the earlier awards, which is min(earlier raw, cap)) less the raw points
- * of the new rows before, in (occurred_at, activity_id) order -- what the
- * window of rederive_days() and recompute() gives those rows.  What the
- * rule already awarded is one index probe per row: a join of the rows with
- * their (rep, day, rule) groups was planned as a nested loop (the planner
- * cannot count a transition table) and cost rows x groups.
- */
-static const char *const award_in_order_sql =
-"WITH f AS MATERIALIZED ("
-"   SELECT c.activity_id, c.rep_id, c.kind, c.day, c.occurred_at, r.rule_id, r.daily_cap,"
-"          r.points + r.points_per_amount * c.amount AS raw"
-"     FROM (" CAPPED_NEW ") c"
-"     JOIN salesperf.point_rule r"
-"       ON r.kind = c.kind AND r.active AND r.daily_cap IS NOT NULL AND r.valid @> c.occurred_at"
-"    WHERE NOT " IS_LATE("c", "c.day") ")"
+static const char *const insert_awards_sql =
 "INSERT INTO salesperf.capped_award (activity_id, rule_id, rep_id, day, kind, points)"
-"SELECT t.activity_id, t.rule_id, t.rep_id, t.day, t.kind, t.earned"
-"  FROM (SELECT f.activity_id, f.rule_id, f.rep_id, f.day, f.kind,"
-"               LEAST(f.raw, GREATEST(0, f.daily_cap"
-"                     - (SELECT COALESCE(pg_catalog.sum(a.points), 0) FROM salesperf.capped_award a"
-"                         WHERE a.rep_id = f.rep_id AND a.day = f.day AND a.rule_id = f.rule_id)"
-"                     - COALESCE(pg_catalog.sum(f.raw) OVER ("
-"                         PARTITION BY f.rep_id, f.day, f.rule_id"
-"                         ORDER BY f.occurred_at, f.activity_id"
-"                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))) AS earned"
-"          FROM f) t"
-" WHERE t.earned <> 0"
-" ORDER BY 1, 2"
-" RETURNING activity_id, points";
+"SELECT a.activity_id, a.rule_id, a.rep_id, a.day, a.kind, a.points"
+"  FROM " BULK_AWARDS_RELATION " a";
 
 /*
  * The bulk insert path's merge.  bulk_delta.c has grouped the new rows but
@@ -278,7 +244,7 @@ typedef struct CachedStatement
 
 static CachedStatement statements[] = {
 	{&validate_sql}, {&known_kinds_sql, ARGS_KINDS}, {&lock_both_sql},
-	{&late_sql}, {&award_in_order_sql, ARGS_LATE}, {&merge_sql, ARGS_LATE},
+	{&late_sql}, {&insert_awards_sql}, {&merge_sql, ARGS_LATE},
 	{&rederive_late_sql, ARGS_LATE}, {&after_new_sql, ARGS_LATE},
 	{&one_award_sql, ARGS_ROW},
 	{&one_rederive_sql, ARGS_ROW},
@@ -497,8 +463,10 @@ rows_inserted(TriggerData *trigdata)
 	Datum		after[LATE_NARGS];
 	char		after_nulls[LATE_NARGS];
 	RuleSet    *rules;
-	SPITupleTable *awards = NULL;
-	uint64		award_count = 0;
+	HTAB	   *late_triples = NULL;
+	pg_tz	   *zone;
+	BulkAwards	awards;
+	bool		capped;
 	BulkDelta	registered;
 
 	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
@@ -508,20 +476,24 @@ rows_inserted(TriggerData *trigdata)
 
 	/* Without a capped rule there are neither late rows nor capped awards. */
 	rules = salesperf_load_point_rules(CurrentMemoryContext);
-	if (salesperf_point_rules_capped(rules))
+	zone = salesperf_settings_zone();
+	capped = salesperf_point_rules_capped(rules);
+	if (capped)
 	{
 		run(&late_sql);
 		for (int i = 0; i < LATE_NARGS; i++)
 			late[i] = result_value(i + 1, &late_nulls[i]);
-		run_with(&award_in_order_sql, late, late_nulls, 0);
-		awards = SPI_tuptable;
-		award_count = SPI_processed;
+		late_triples = salesperf_late_triples(&new_rows, late, late_nulls, CurrentMemoryContext);
+		salesperf_register_bulk_awards(trigdata, &new_rows, rules, late_triples, zone, &awards);
+		if (awards.count > 0)
+			run(&insert_awards_sql);
+		salesperf_end_bulk_awards(&awards);
 	}
 	else
 		late_nulls[0] = late_nulls[1] = late_nulls[2] = 'n';
 
-	salesperf_register_bulk_delta(trigdata, &new_rows, rules, late, late_nulls,
-								  awards, award_count, &registered);
+	salesperf_register_bulk_delta(trigdata, &new_rows, rules, late_triples, zone,
+								  capped ? &awards : NULL, &registered);
 	run_with(&merge_sql, late, late_nulls, 0);
 	after[0] = result_value(1, &after_nulls[0]);
 	after[1] = result_value(2, &after_nulls[1]);

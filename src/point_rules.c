@@ -35,25 +35,11 @@
 PG_FUNCTION_INFO_V1(salesperf_rule_points);
 PG_FUNCTION_INFO_V1(salesperf_has_capped_rule);
 
-struct PointRule
-{
-	char	   *kind;
-	Numeric		points;
-	Numeric		points_per_amount;
-	bool		capped;
-	bool		lower_inf,
-				upper_inf,
-				lower_inc,
-				upper_inc;
-	TimestampTz lower,
-				upper;
-};
-
 static const char *const load_sql =
 "SELECT r.kind, r.points, r.points_per_amount, r.daily_cap IS NOT NULL,"
 "       pg_catalog.lower_inf(r.valid), pg_catalog.upper_inf(r.valid),"
 "       pg_catalog.lower_inc(r.valid), pg_catalog.upper_inc(r.valid),"
-"       pg_catalog.lower(r.valid), pg_catalog.upper(r.valid)"
+"       pg_catalog.lower(r.valid), pg_catalog.upper(r.valid), r.rule_id, r.daily_cap"
 "  FROM salesperf.point_rule r WHERE r.active";
 
 /* A copy of a numeric column of the current row, in the cache's context. */
@@ -107,6 +93,8 @@ salesperf_load_point_rules(MemoryContext cxt)
 		r->lower = isnull ? 0 : DatumGetTimestampTz(d);
 		d = SPI_getbinval(row, desc, 10, &isnull);
 		r->upper = isnull ? 0 : DatumGetTimestampTz(d);
+		r->rule_id = DatumGetInt32(SPI_getbinval(row, desc, 11, &isnull));
+		r->daily_cap = r->capped ? copy_numeric(row, desc, 12, cxt) : NULL;
 	}
 	SPI_finish();
 	return set;
@@ -139,7 +127,8 @@ salesperf_scan_point_rules(MemoryContext cxt)
 				per_amount = rule_column(desc, "points_per_amount"),
 				cap = rule_column(desc, "daily_cap"),
 				valid = rule_column(desc, "valid"),
-				active = rule_column(desc, "active");
+				active = rule_column(desc, "active"),
+				rule_id = rule_column(desc, "rule_id");
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
 	RuleSet    *set = MemoryContextAllocZero(cxt, sizeof(RuleSet));
@@ -170,8 +159,10 @@ salesperf_scan_point_rules(MemoryContext cxt)
 		r->kind = TextDatumGetCString(slot->tts_values[kind]);
 		r->points = DatumGetNumericCopy(slot->tts_values[points]);
 		r->points_per_amount = DatumGetNumericCopy(slot->tts_values[per_amount]);
-		MemoryContextSwitchTo(old);
 		r->capped = !slot->tts_isnull[cap];
+		r->daily_cap = r->capped ? DatumGetNumericCopy(slot->tts_values[cap]) : NULL;
+		MemoryContextSwitchTo(old);
+		r->rule_id = DatumGetInt32(slot->tts_values[rule_id]);
 		range = DatumGetRangeTypeP(slot->tts_values[valid]);
 		if (range_type == NULL)
 			range_type = lookup_type_cache(RangeTypeGetOid(range), TYPECACHE_RANGE_INFO);
@@ -199,8 +190,8 @@ load_rules(FunctionCallInfo fcinfo)
 }
 
 /* Same containment as tstzrange @> timestamptz. */
-static bool
-in_force(const PointRule *r, TimestampTz at)
+bool
+salesperf_point_rule_in_force(const PointRule *r, TimestampTz at)
 {
 	if (!r->lower_inf && (r->lower_inc ? at < r->lower : at <= r->lower))
 		return false;
@@ -242,7 +233,7 @@ salesperf_uncapped_points(const RuleSet *set, const char *kind, Numeric amount, 
 	{
 		const PointRule *r = &set->rules[i];
 
-		if (r->capped || strcmp(r->kind, kind) != 0 || !in_force(r, at))
+		if (r->capped || strcmp(r->kind, kind) != 0 || !salesperf_point_rule_in_force(r, at))
 			continue;
 		total = DirectFunctionCall2(numeric_add, total, NumericGetDatum(r->points));
 		total = DirectFunctionCall2(numeric_add, total,
@@ -263,7 +254,7 @@ salesperf_capped_rule_in_force(const RuleSet *set, const char *kind, TimestampTz
 	{
 		const PointRule *r = &set->rules[i];
 
-		if (r->capped && strcmp(r->kind, kind) == 0 && in_force(r, at))
+		if (r->capped && strcmp(r->kind, kind) == 0 && salesperf_point_rule_in_force(r, at))
 			return true;
 	}
 	return false;

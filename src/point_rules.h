@@ -8,7 +8,22 @@
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
 
-typedef struct PointRule PointRule;
+/* One active rule of salesperf.point_rule. */
+typedef struct PointRule
+{
+	int32		rule_id;
+	char	   *kind;
+	Numeric		points;
+	Numeric		points_per_amount;
+	bool		capped;
+	Numeric		daily_cap;		/* NULL unless capped */
+	bool		lower_inf,
+				upper_inf,
+				lower_inc,
+				upper_inc;
+	TimestampTz lower,
+				upper;
+} PointRule;
 
 typedef struct RuleSet
 {
@@ -25,5 +40,7 @@ extern bool salesperf_capped_rule_in_force(const RuleSet *set, const char *kind,
 extern RuleSet *salesperf_point_rules_of_kind(const RuleSet *set, const char *kind,
 											  MemoryContext cxt);
 extern bool salesperf_point_rules_capped(const RuleSet *set);
+/* Whether the rule's `valid` range contains `at` (tstzrange @> timestamptz). */
+extern bool salesperf_point_rule_in_force(const PointRule *rule, TimestampTz at);
 
 #endif
