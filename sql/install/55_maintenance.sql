@@ -209,7 +209,8 @@ COMMENT ON FUNCTION salesperf.membership_rederive(bigint[], date[]) IS
 -- An activity's unit changes only where a rep's memberships say another
 -- unit than before: an update that moves one end of a membership changes
 -- only the time between the old and the new end (per rep and unit, the
--- old ranges minus the new and the new minus the old).
+-- old ranges minus the new and the new minus the old).  Inserts have their
+-- own trigger (membership_inserted, below).
 CREATE FUNCTION salesperf.membership_changed()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -226,13 +227,7 @@ BEGIN
     -- everything those writers committed.  Only these reps wait: a writer
     -- may record() and assign() in one transaction without deadlocking
     -- another doing the same for other reps.
-    IF TG_OP = 'INSERT' THEN
-        -- New rows' reps exist: their foreign key was checked first.
-        SELECT pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during) INTO reps, ranges
-          FROM membership_new ch;
-        checked := reps;
-        PERFORM salesperf.lock_reps(reps);
-    ELSIF TG_OP = 'DELETE' THEN
+    IF TG_OP = 'DELETE' THEN
         -- A rep being deleted takes its memberships with it; it has no
         -- activities (rep_guard), so it is left out.
         SELECT pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during) INTO reps, ranges
@@ -263,9 +258,21 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+-- The same for an INSERT, in C: an org import runs it once per assign().
+-- It locks the new rows' reps and refuses overlaps by index probes, and
+-- calls membership_check() and membership_rederive() only when an activity
+-- falls in a new membership.
+CREATE FUNCTION salesperf.membership_inserted()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'salesperf_membership_inserted'
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION salesperf.membership_inserted() IS
+  'Internal: statement trigger after an INSERT into salesperf.membership: locks the reps, refuses overlapping memberships (23P01) and re-derives the days of activities that change unit.';
 CREATE TRIGGER membership_inserted AFTER INSERT ON salesperf.membership
     REFERENCING NEW TABLE AS membership_new
-    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.membership_changed();
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.membership_inserted();
 CREATE TRIGGER membership_updated AFTER UPDATE ON salesperf.membership
     REFERENCING OLD TABLE AS membership_old NEW TABLE AS membership_new
     FOR EACH STATEMENT EXECUTE FUNCTION salesperf.membership_changed();

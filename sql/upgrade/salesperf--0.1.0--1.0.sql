@@ -1194,6 +1194,69 @@ END
 $$;
 
 -- ---------------------------------------------------------------------------
+-- Inserts into salesperf.membership have a trigger of their own, in C
+-- (membership_inserted); membership_changed keeps updates and deletes.
+CREATE OR REPLACE FUNCTION salesperf.membership_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    reps    bigint[];
+    ranges  tstzrange[];
+    checked bigint[];
+    changed record;
+BEGIN
+    -- Lock the reps whose memberships changed (as their ledger writers do)
+    -- before reading which days to re-derive: the next statements see
+    -- everything those writers committed.  Only these reps wait: a writer
+    -- may record() and assign() in one transaction without deadlocking
+    -- another doing the same for other reps.
+    IF TG_OP = 'DELETE' THEN
+        -- A rep being deleted takes its memberships with it; it has no
+        -- activities (rep_guard), so it is left out.
+        SELECT pg_catalog.array_agg(ch.rep_id), pg_catalog.array_agg(ch.during) INTO reps, ranges
+          FROM membership_old ch
+         WHERE EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = ch.rep_id);
+        PERFORM salesperf.lock_reps(reps);
+    ELSE
+        SELECT pg_catalog.array_agg(d.rep_id), pg_catalog.array_agg(d.during) INTO reps, ranges
+          FROM (SELECT COALESCE(o.rep_id, n.rep_id) AS rep_id,
+                       pg_catalog.unnest((COALESCE(o.ranges, '{}') OPERATOR(pg_catalog.-) COALESCE(n.ranges, '{}'))
+                                         OPERATOR(pg_catalog.+)
+                                         (COALESCE(n.ranges, '{}') OPERATOR(pg_catalog.-) COALESCE(o.ranges, '{}'))) AS during
+                  FROM (SELECT ch.rep_id, ch.unit_id, pg_catalog.range_agg(ch.during) AS ranges
+                          FROM membership_old ch GROUP BY ch.rep_id, ch.unit_id) o
+                  FULL JOIN (SELECT ch.rep_id, ch.unit_id, pg_catalog.range_agg(ch.during) AS ranges
+                               FROM membership_new ch GROUP BY ch.rep_id, ch.unit_id) n
+                    ON n.rep_id = o.rep_id AND n.unit_id = o.unit_id) d
+         WHERE EXISTS (SELECT 1 FROM salesperf.rep r WHERE r.rep_id = d.rep_id);
+        SELECT pg_catalog.array_agg(ch.rep_id) INTO checked FROM membership_new ch;
+        PERFORM salesperf.lock_reps(reps || checked);
+    END IF;
+    -- With the reps locked: refuse overlaps, find the days whose
+    -- activities change unit.
+    changed := salesperf.membership_check(reps, ranges, checked);
+    IF changed.reps IS NOT NULL THEN
+        PERFORM salesperf.membership_rederive(changed.reps, changed.days);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION salesperf.membership_inserted()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'salesperf_membership_inserted'
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION salesperf.membership_inserted() IS
+  'Internal: statement trigger after an INSERT into salesperf.membership: locks the reps, refuses overlapping memberships (23P01) and re-derives the days of activities that change unit.';
+DROP TRIGGER membership_inserted ON salesperf.membership;
+CREATE TRIGGER membership_inserted AFTER INSERT ON salesperf.membership
+    REFERENCING NEW TABLE AS membership_new
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.membership_inserted();
+
+-- ---------------------------------------------------------------------------
 -- Last, as in the install script: the access rules, applied to every routine
 -- (after every change above).
 SELECT salesperf.apply_access_rules();

@@ -27,7 +27,7 @@ SELECT is((SELECT pg_catalog.string_agg(p.oid::regprocedure::text, ', ')
                                WHERE c LIKE 'search\_path=pg\_catalog, pg\_temp')),
           NULL, 'every SECURITY DEFINER function pins search_path to pg_catalog, pg_temp');
 SELECT is((SELECT pg_catalog.array_agg(f ORDER BY f)
-             FROM unnest(ARRAY['ledger_changed', 'membership_changed', 'point_rule_changed', 'org_changed',
+             FROM unnest(ARRAY['ledger_changed', 'membership_changed', 'membership_inserted', 'point_rule_changed', 'org_changed',
                                'kpi_changed', 'leaderboard_changed', 'configuration_changed',
                                'unit_guard', 'opportunity_activities',
                                'recompute', 'snapshot_forecast']) f
