@@ -1,6 +1,6 @@
 -- Organisation: units, closure table, cycles, reps, temporal membership.
 BEGIN;
-SELECT plan(40);
+SELECT plan(44);
 
 SELECT has_table('salesperf', 'unit', 'unit table exists');
 SELECT has_table('salesperf', 'rep', 'rep table exists');
@@ -100,6 +100,25 @@ SELECT throws_ok($$SELECT salesperf.assign(NULL, 30)$$, '22004', NULL, 'NULL rep
 SELECT throws_ok($$SELECT salesperf.assign(3, 30, 'infinity')$$, '22008', NULL, 'infinite since');
 SELECT throws_ok($$INSERT INTO salesperf.rep (rep_id, name, external_ref) VALUES (4, 'Dup', 'ada@example.com')$$,
   '23505', NULL, 'external_ref is unique');
+
+-- The membership INSERT trigger names the rep whose memberships overlap,
+-- also when one statement writes several reps, and runs only where it
+-- belongs.
+SELECT throws_like($$INSERT INTO salesperf.membership VALUES (1, 32, tstzrange('2026-04-01', '2026-05-01'))$$,
+  'memberships of rep 1 overlap: %', 'the overlap error names the rep');
+SELECT throws_like($$INSERT INTO salesperf.membership VALUES (3, 30, tstzrange('2030-01-01', NULL)),
+                                                           (2, 30, tstzrange('2026-03-01', '2026-04-01'))$$,
+  'memberships of rep 2 overlap: %', 'a statement of several reps names the one that overlaps');
+CREATE TABLE public.not_membership (rep_id bigint, during tstzrange);
+CREATE TRIGGER misuse AFTER INSERT ON public.not_membership REFERENCING NEW TABLE AS n
+    FOR EACH STATEMENT EXECUTE FUNCTION salesperf.membership_inserted();
+SELECT throws_ok($$INSERT INTO public.not_membership VALUES (1, tstzrange('2026-01-01', NULL))$$, '39P01',
+  NULL, 'membership_inserted() refuses to run on another table');
+DROP TRIGGER misuse ON public.not_membership;
+CREATE TRIGGER misuse AFTER INSERT ON public.not_membership
+    FOR EACH ROW EXECUTE FUNCTION salesperf.membership_inserted();
+SELECT throws_ok($$INSERT INTO public.not_membership VALUES (1, tstzrange('2026-01-01', NULL))$$, '39P01',
+  NULL, 'membership_inserted() refuses to run as a row trigger');
 
 SELECT * FROM finish();
 ROLLBACK;
