@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -26,6 +27,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rangetypes.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/typcache.h"
 
 #include "direct_rows.h"
@@ -88,35 +90,66 @@ check_overlaps(Relation membership_rel, int64 rep_id, TypeCacheEntry **range_typ
 	salesperf_probe_end(&p);
 }
 
-/* Whether the rep has an activity in `range` (half-open, finite start). */
-static bool
-has_activity_in(int64 rep_id, RangeType *range, TypeCacheEntry *range_type)
+/*
+ * How many of the rep's activities fall in `range` (half-open, finite
+ * start), read with the active snapshot; counting stops at `enough`.
+ */
+static int64
+activities_in(int64 rep_id, RangeType *range, TypeCacheEntry *range_type, int64 enough)
 {
 	RangeBound	lower,
 				upper;
 	bool		empty;
 	DirectKey	k[2];
 	DirectProbe p;
-	bool		found = false;
+	int64		found = 0;
 
 	range_deserialize(range_type, range, &lower, &upper, &empty);
 	if (empty)
-		return false;
+		return 0;
 	k[0] = (DirectKey) {BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(rep_id)};
 	k[1] = (DirectKey) {lower.inclusive ? BTGreaterEqualStrategyNumber : BTGreaterStrategyNumber,
 		lower.inclusive ? F_TIMESTAMPTZ_GE : F_TIMESTAMPTZ_GT, lower.val};
 	salesperf_probe_begin(&p, "activity", "activity_rep_time_idx", lower.infinite ? 1 : 2, k);
-	if (salesperf_probe_next(&p, ForwardScanDirection))
+	while (found < enough && salesperf_probe_next(&p, ForwardScanDirection))
 	{
 		bool		isnull;
 		Datum		at = slot_getattr(p.row, attnameAttNum(p.rel, "occurred_at", false), &isnull);
 
-		found = upper.infinite ||
-			DatumGetBool(DirectFunctionCall2(upper.inclusive ? timestamp_le : timestamp_lt,
-											 at, upper.val));
+		if (!upper.infinite &&
+			!DatumGetBool(DirectFunctionCall2(upper.inclusive ? timestamp_le : timestamp_lt,
+											  at, upper.val)))
+			break;
+		found++;
 	}
 	salesperf_probe_end(&p);
 	return found;
+}
+
+/*
+ * Under SERIALIZABLE the transaction's snapshot is older than the rep
+ * locks: a READ COMMITTED ledger writer that held a lock before (and is
+ * invisible to serializable conflict detection) may have committed an
+ * activity in the new range, counted for the rep's unit then.  Unless the
+ * range holds as many activities now as in the snapshot, 40001, as for a
+ * concurrent change of the memberships (rep_locks.c).
+ */
+static void
+check_activities_unchanged(int64 rep_id, RangeType *range, TypeCacheEntry *range_type)
+{
+	int64		seen = activities_in(rep_id, range, range_type, PG_INT64_MAX);
+	int64		now;
+
+	PushActiveSnapshot(GetLatestSnapshot());
+	now = activities_in(rep_id, range, range_type, PG_INT64_MAX);
+	PopActiveSnapshot();
+	if (seen != now)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not serialize access due to a concurrent change of the activities of rep " INT64_FORMAT,
+						rep_id),
+				 errdetail("Another transaction committed activities of the rep in the new membership's range after this transaction took its snapshot."),
+				 errhint("The transaction might succeed if retried.")));
 }
 
 Datum
@@ -193,13 +226,16 @@ salesperf_membership_inserted(PG_FUNCTION_ARGS)
 	salesperf_direct_read_begin();
 	for (int64 i = 0; i < distinct; i++)
 		check_overlaps(trigdata->tg_relation, sorted[i], &range_type);
-	for (int64 i = 0; i < n && !moved; i++)
+	for (int64 i = 0; i < n; i++)
 	{
 		RangeType  *range = DatumGetRangeTypeP(ranges[i]);
 
 		if (range_type == NULL)
 			range_type = lookup_type_cache(RangeTypeGetOid(range), TYPECACHE_RANGE_INFO);
-		moved = has_activity_in(reps[i], range, range_type);
+		if (IsolationIsSerializable())
+			check_activities_unchanged(reps[i], range, range_type);
+		if (!moved)
+			moved = activities_in(reps[i], range, range_type, 1) > 0;
 	}
 	salesperf_direct_read_end();
 
