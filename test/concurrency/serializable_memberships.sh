@@ -10,6 +10,9 @@
 #      (committing would count the activity for the old team).
 #   3. A control: A records an activity of rep 3 while the other session
 #      changes rep 2's memberships: that commits.
+#   4. The other session records an activity of rep 1 where rep 1 has no
+#      membership, and commits; A inserts a membership over it: A must end
+#      in 40001 (committing would leave the activity counted for no unit).
 # Afterwards the derived state equals recompute().
 set -euo pipefail
 name=serializable_memberships
@@ -70,7 +73,14 @@ fi
 [ "$(q -c "SELECT count(*) FROM salesperf.activity WHERE rep_id = 3")" = 1 ] ||
   { echo "$name: rep 3's activity is missing" >&2; failures=$((failures + 1)); }
 
+# 4. A membership over an activity the writer's snapshot does not see.
+mark_a
+a "BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT count(*) FROM salesperf.rep;"
+q -c "SELECT salesperf.record(1, 'call', 0, '2026-08-10 10:00')" >/dev/null
+a "INSERT INTO salesperf.membership (rep_id, unit_id, during) VALUES (1, 11, '[2026-08-01,2026-09-01)'); COMMIT;"
+expect_in_a 'ERROR:  40001' "a membership over a concurrently recorded activity"
+
 report=$(derived_report)
 check_derived "$report"
-[ "$failures" = 0 ] || fail "$failures of 4 checks failed"
-echo "$name: ok: a SERIALIZABLE writer ends in 40001 after a concurrent membership change of its rep (overlap refused, no activity counted for the old team); other reps' changes let it commit; derived state equals recompute()"
+[ "$failures" = 0 ] || fail "$failures of 5 checks failed"
+echo "$name: ok: a SERIALIZABLE writer ends in 40001 after a concurrent membership change of its rep (overlap refused, no activity counted for the old team, no membership over an activity it cannot see); other reps' changes let it commit; derived state equals recompute()"
