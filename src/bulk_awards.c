@@ -106,17 +106,16 @@ key_order(const void *a, const void *b)
  * capped_award_rep_day_idx with the scan `scan` (rescanned for each day).
  */
 static void
-read_day_sums(IndexScanDesc scan, Relation index, TupleTableSlot *slot, AttrNumber rule_col,
+read_day_sums(IndexScanDesc scan, TupleTableSlot *slot, AttrNumber rule_col,
 			  AttrNumber points_col, int64 rep_id, DateADT day, DaySums *sums,
 			  MemoryContext cxt)
 {
-	ScanKeyData keys[2];
+	DirectKey	keys[2] = {
+		{BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(rep_id)},
+		{BTEqualStrategyNumber, F_DATE_EQ, DateADTGetDatum(day)}
+	};
 
-	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
-						   index->rd_indcollation[0], F_INT8EQ, Int64GetDatum(rep_id));
-	ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
-						   index->rd_indcollation[1], F_DATE_EQ, DateADTGetDatum(day));
-	index_rescan(scan, keys, 2, NULL, 0);
+	salesperf_direct_rescan(scan, 2, keys);
 	sums->n = 0;
 	while (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
@@ -318,8 +317,8 @@ salesperf_register_bulk_awards(TriggerData *trigdata, const NewRowsSummary *rows
 				sums.n = sums.size = 0;
 				sums.rule_id = NULL;
 				sums.points = NULL;
-				read_day_sums(scan, index, award_row, rule_col, points_col, c->rep_id, c->day,
-							  &sums, step);
+				read_day_sums(scan, award_row, rule_col, points_col, c->rep_id, c->day, &sums,
+							  step);
 			}
 			if (prev == NULL || prev->rep_id != c->rep_id || prev->day != c->day ||
 				prev->rule_id != c->rule_id)

@@ -289,19 +289,26 @@ salesperf_direct_read_end(void)
 IndexScanDesc
 salesperf_direct_scan(Relation heap, Relation index, int nkeys, const DirectKey *keys)
 {
+	IndexScanDesc scan = index_beginscan(heap, index, GetActiveSnapshot(), nkeys, 0);
+
+	salesperf_direct_rescan(scan, nkeys, keys);
+	return scan;
+}
+
+void
+salesperf_direct_rescan(IndexScanDesc scan, int nkeys, const DirectKey *keys)
+{
 	ScanKeyData scankeys[INDEX_MAX_KEYS];
-	IndexScanDesc scan;
 
 	for (int i = 0; i < nkeys; i++)
 	{
 		AttrNumber	column = keys[i].column != 0 ? keys[i].column : i + 1;
 
 		ScanKeyEntryInitialize(&scankeys[i], 0, column, keys[i].op, InvalidOid,
-							   index->rd_indcollation[column - 1], keys[i].proc, keys[i].value);
+							   scan->indexRelation->rd_indcollation[column - 1], keys[i].proc,
+							   keys[i].value);
 	}
-	scan = index_beginscan(heap, index, GetActiveSnapshot(), nkeys, 0);
 	index_rescan(scan, scankeys, nkeys, NULL, 0);
-	return scan;
 }
 
 Relation

@@ -99,6 +99,8 @@ typedef struct DirectKey
  * with salesperf_direct_next.
  */
 extern IndexScanDesc salesperf_direct_scan(Relation heap, Relation index, int nkeys, const DirectKey *keys);
+/* The same scan restarted on new key values (same columns and operators). */
+extern void salesperf_direct_rescan(IndexScanDesc scan, int nkeys, const DirectKey *keys);
 
 /*
  * A scan of salesperf.<table> through its index <index>, both opened for
